@@ -1,0 +1,113 @@
+"""Who is in a simulated meeting and what they say, generated from a seed.
+
+A :class:`MeetingScript` is data: participants with join/leave times and utterances with
+start/end times and text. The same seed always gives the same script. Times are seconds
+from the moment media starts flowing (CLIENT_READY_ACK).
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from dataclasses import dataclass, field
+
+from faker import Faker
+
+__all__ = ["MeetingScript", "Participant", "Utterance", "generate_script"]
+
+# Zoom participant ids are 32-bit integers that step by 1024 in practice (16778240 = 0x1000400).
+_FIRST_USER_ID = 16778240
+_USER_ID_STEP = 1024
+_SECONDS_PER_WORD = 0.3
+
+
+@dataclass(frozen=True)
+class Participant:
+    user_id: int
+    user_name: str
+    pitch_hz: int
+    join_at: float = 0.0
+    leave_at: float | None = None
+
+    def present_at(self, t: float) -> bool:
+        return self.join_at <= t and (self.leave_at is None or t < self.leave_at)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    user_id: int
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class MeetingScript:
+    participants: tuple[Participant, ...]
+    utterances: tuple[Utterance, ...]
+    duration: float
+    _starts: tuple[float, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_starts", tuple(u.start for u in self.utterances))
+
+    def participant(self, user_id: int) -> Participant:
+        for p in self.participants:
+            if p.user_id == user_id:
+                return p
+        raise KeyError(user_id)
+
+    def utterance_at(self, t: float) -> Utterance | None:
+        """The utterance being spoken at ``t`` (utterances never overlap), or ``None``."""
+        i = bisect.bisect_right(self._starts, t) - 1
+        if i >= 0 and t < self.utterances[i].end:
+            return self.utterances[i]
+        return None
+
+
+def generate_script(
+    *, seed: int = 0, participants: int = 3, duration: float = 20.0, locale: str = "en_US"
+) -> MeetingScript:
+    """A plausible meeting: seeded fake names and sentences, one speaker at a time.
+
+    With three or more participants the last one joins a quarter of the way in and leaves
+    at four fifths, so join and leave events happen mid-stream.
+    """
+    if participants < 1:
+        raise ValueError("a meeting needs at least one participant")
+    if duration <= 0:
+        raise ValueError("duration must be positive")
+    fake = Faker(locale)
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    people: list[Participant] = []
+    for i in range(participants):
+        late = participants >= 3 and i == participants - 1
+        people.append(
+            Participant(
+                user_id=_FIRST_USER_ID + i * _USER_ID_STEP,
+                user_name=fake.name(),
+                pitch_hz=rng.choice((110, 125, 140, 170, 196, 220, 240)),
+                join_at=round(duration * 0.25, 3) if late else 0.0,
+                leave_at=round(duration * 0.8, 3) if late else None,
+            )
+        )
+    utterances: list[Utterance] = []
+    t = 0.5
+    last_speaker: int | None = None
+    while True:
+        text = fake.sentence(nb_words=rng.randint(5, 12))
+        end = round(t + len(text.split()) * _SECONDS_PER_WORD + 0.2, 3)
+        if end > duration - 0.2:
+            break
+        # Whoever speaks must be in the meeting for the whole utterance.
+        able = [p for p in people if p.present_at(t) and (p.leave_at is None or end <= p.leave_at)]
+        if not able:
+            t += 0.5
+            continue
+        choices = [p for p in able if p.user_id != last_speaker] or able
+        speaker = rng.choice(choices)
+        utterances.append(Utterance(speaker.user_id, round(t, 3), end, text))
+        last_speaker = speaker.user_id
+        t = end + rng.choice((0.2, 0.3, 0.4, 0.6))
+    return MeetingScript(tuple(people), tuple(utterances), float(duration))

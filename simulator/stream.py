@@ -1,0 +1,285 @@
+"""A simulated RTMS stream: its lifecycle (as data) and its media timeline.
+
+The lifecycle is a transition table over :class:`~connector.protocol.StreamState`; the
+timeline turns a :class:`~.speech.MeetingScript` into timers on the scenario clock: audio
+frames every ``send_rate`` ms on each audio socket, transcript segments when an utterance
+ends, active-speaker and participant events, and the meeting's end.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from msgspec import UNSET
+
+from connector.protocol import (
+    AudioParams,
+    EventType,
+    Event,
+    EventUpdate,
+    MediaContent,
+    MediaDataAudio,
+    MediaDataTranscript,
+    MediaType,
+    Participant,
+    Product,
+    SampleRate,
+    StopReason,
+    StreamState,
+    TranscriptContent,
+    TranscriptLanguage,
+    TranscriptParams,
+)
+
+from .audio import AudioSource
+from .clock import Clock, Timer
+from .config import App
+from .journal import Journal
+from .peer import Peer
+from .speech import MeetingScript, Utterance
+
+__all__ = ["LIFECYCLE", "IllegalStreamTransition", "SimStream"]
+
+log = logging.getLogger("simulator.stream")
+
+S = StreamState
+
+LIFECYCLE: dict[StreamState, frozenset[StreamState]] = {
+    S.INACTIVE: frozenset({S.ACTIVE, S.TERMINATED}),  # webhook sent, client not ready yet
+    S.ACTIVE: frozenset({S.INTERRUPTED, S.PAUSED, S.TERMINATING, S.TERMINATED}),
+    S.INTERRUPTED: frozenset({S.INACTIVE, S.ACTIVE, S.TERMINATED}),  # reconnect, or window expired
+    S.PAUSED: frozenset({S.RESUMED, S.INTERRUPTED, S.TERMINATING, S.TERMINATED}),
+    S.RESUMED: frozenset({S.INTERRUPTED, S.PAUSED, S.TERMINATING, S.TERMINATED}),
+    S.TERMINATING: frozenset({S.TERMINATED}),
+    S.TERMINATED: frozenset(),
+}
+"""Which stream states may follow which (reference §5.5)."""
+
+
+class IllegalStreamTransition(Exception):
+    def __init__(self, stream_id: str, old: StreamState, new: StreamState) -> None:
+        super().__init__(f"stream {stream_id}: {old.name} -> {new.name} is not a stream transition")
+
+
+@dataclass(eq=False)
+class SimStream:
+    """One stream of one meeting (or webinar, session, engagement)."""
+
+    stream_id: str
+    instance_id: str
+    product: Product
+    app: App
+    script: MeetingScript
+    server_urls: str
+    webhook_url: str | None = None
+    state: StreamState = S.INACTIVE
+    session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    signaling: Peer | None = None
+    media: dict[int, Peer] = field(default_factory=dict)  # media_type → peer
+    subscribed: set[int] = field(default_factory=set)
+    announced: set[int] = field(default_factory=set)  # participants the client was told about
+    media_started_at: float | None = None
+    stop_reason: int | None = None
+    interrupted_cause: StopReason | None = None
+    timers: list[Timer] = field(default_factory=list)
+    window_timer: Timer | None = None
+
+    def move(self, new: StreamState) -> None:
+        if new is self.state:
+            return
+        if new not in LIFECYCLE[self.state]:
+            raise IllegalStreamTransition(self.stream_id, self.state, new)
+        self.state = new
+
+    @property
+    def live(self) -> bool:
+        return self.state not in (S.TERMINATING, S.TERMINATED)
+
+    def peers(self) -> list[Peer]:
+        found = [self.signaling] if self.signaling is not None else []
+        return found + list(self.media.values())
+
+    def peers_carrying(self, media: MediaType) -> list[Peer]:
+        return [p for p in self.media.values() if not p.gone and p.carries(media)]
+
+    def present(self, t: float) -> list[int]:
+        return [p.user_id for p in self.script.participants if p.present_at(t)]
+
+    def cancel_timers(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+        self.timers.clear()
+        if self.window_timer is not None:
+            self.window_timer.cancel()
+            self.window_timer = None
+
+
+class Timeline:
+    """Schedules a stream's media and events on the clock once the client is ready."""
+
+    def __init__(self, stream: SimStream, clock: Clock, journal: Journal) -> None:
+        self.stream = stream
+        self.clock = clock
+        self.journal = journal
+        self._sources: dict[tuple[int, int, int], AudioSource] = {}
+
+    # -- the scenario time of script time --------------------------------------------------
+
+    def _at(self, script_t: float) -> float:
+        assert self.stream.media_started_at is not None
+        return self.stream.media_started_at + script_t
+
+    def _epoch_ms_at(self, script_t: float) -> int:
+        return self.clock.epoch_ms() + round((self._at(script_t) - self.clock.now()) * 1000)
+
+    def _script_now(self) -> float:
+        assert self.stream.media_started_at is not None
+        return self.clock.now() - self.stream.media_started_at
+
+    # -- starting --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Called on the first CLIENT_READY_ACK: lay out every scripted event."""
+        s = self.stream
+        s.media_started_at = self.clock.now()
+        for person in s.script.participants:
+            if person.join_at > 0:
+                s.timers.append(self.clock.call_at(self._at(person.join_at), lambda p=person.user_id: self.join(p)))
+            if person.leave_at is not None:
+                s.timers.append(self.clock.call_at(self._at(person.leave_at), lambda p=person.user_id: self.leave(p)))
+        for u in s.script.utterances:
+            s.timers.append(self.clock.call_at(self._at(u.start), lambda u=u: self.speaker_changed(u.user_id)))
+            s.timers.append(self.clock.call_at(self._at(u.end), lambda u=u: self.transcript(u)))
+
+    def end_at(self) -> float:
+        return self._at(self.stream.script.duration)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def send_event(self, event: Event) -> None:
+        s = self.stream
+        if s.signaling is None or s.signaling.gone or not s.live:
+            return
+        auto = event.event_type in (EventType.FIRST_PACKET_TIMESTAMP, EventType.MEDIA_CONNECTION_INTERRUPTED)
+        if auto or event.event_type in s.subscribed:
+            s.signaling.send(EventUpdate(event=event))
+
+    def announce_present(self) -> None:
+        """Tell a client that subscribed to joins who is already in the meeting."""
+        s = self.stream
+        if s.media_started_at is None or EventType.PARTICIPANT_JOIN not in s.subscribed:
+            return
+        new = [uid for uid in s.present(self._script_now()) if uid not in s.announced]
+        if new:
+            self._send_join(new)
+
+    def _send_join(self, user_ids: list[int]) -> None:
+        s = self.stream
+        people = tuple(
+            Participant(user_id=uid, user_name=s.script.participant(uid).user_name) for uid in user_ids
+        )
+        s.announced.update(user_ids)
+        self.send_event(
+            Event(event_type=EventType.PARTICIPANT_JOIN, timestamp=self.clock.epoch_ms(), participants=people)
+        )
+
+    def join(self, user_id: int) -> None:
+        if EventType.PARTICIPANT_JOIN in self.stream.subscribed:
+            self._send_join([user_id])
+
+    def leave(self, user_id: int) -> None:
+        s = self.stream
+        if user_id in s.announced:
+            s.announced.discard(user_id)
+            self.send_event(
+                Event(
+                    event_type=EventType.PARTICIPANT_LEAVE,
+                    timestamp=self.clock.epoch_ms(),
+                    participants=(Participant(user_id=user_id),),
+                )
+            )
+
+    def speaker_changed(self, user_id: int) -> None:
+        name = self.stream.script.participant(user_id).user_name
+        self.send_event(
+            Event(
+                event_type=EventType.ACTIVE_SPEAKER_CHANGE,
+                timestamp=self.clock.epoch_ms(),
+                user_id=user_id,
+                user_name=name,
+            )
+        )
+
+    def transcript(self, u: Utterance) -> None:
+        s = self.stream
+        name = s.script.participant(u.user_id).user_name
+        for peer in s.peers_carrying(MediaType.TRANSCRIPT):
+            params = peer.params.transcript
+            language = TranscriptLanguage.ENGLISH
+            if isinstance(params, TranscriptParams) and isinstance(params.src_language, int):
+                language = TranscriptLanguage(params.src_language)
+            content = TranscriptContent(
+                user_id=u.user_id,
+                user_name=name,
+                data=u.text,
+                start_time=self._epoch_ms_at(u.start),
+                end_time=self._epoch_ms_at(u.end),
+                timestamp=self._epoch_ms_at(u.end),
+                language=language,
+            )
+            peer.send(MediaDataTranscript(content=content))
+            self.journal.count_media(s.stream_id, "transcript")
+
+    # -- audio -----------------------------------------------------------------------------
+
+    def start_audio(self, peer: Peer) -> None:
+        """Start the audio pump of one socket, on the frame grid of the stream's timeline."""
+        params = peer.params.audio
+        if not isinstance(params, AudioParams) or self.stream.media_started_at is None:
+            return
+        rate = SampleRate(int(params.sample_rate or 1)).hertz
+        channels = int(params.channel or 1)
+        frame_ms = int(params.send_rate or 20)
+        multi = params.data_opt == 2
+        key = (rate, channels, frame_ms)
+        source = self._sources.get(key)
+        if source is None:
+            source = self._sources[key] = AudioSource(
+                self.stream.script, sample_rate=rate, channels=channels, frame_ms=frame_ms
+            )
+        step = frame_ms / 1000.0
+        index = max(0, int(self._script_now() / step + 0.999999))
+        self._schedule_frame(peer, source, index, step, multi)
+
+    def _schedule_frame(self, peer: Peer, source: AudioSource, index: int, step: float, multi: bool) -> None:
+        script_t = index * step
+        if script_t >= self.stream.script.duration or peer.gone:
+            return
+
+        def fire() -> None:
+            if peer.gone or not self.stream.live:
+                return
+            if self.stream.state is not S.PAUSED:
+                self._send_audio(peer, source, script_t, multi)
+            self._schedule_frame(peer, source, index + 1, step, multi)
+
+        peer.timers.append(self.clock.call_at(self._at(script_t), fire))
+        if len(peer.timers) > 64:  # keep the list short: fired timers are done
+            peer.timers[:] = [t for t in peer.timers if not t.cancelled]
+
+    def _send_audio(self, peer: Peer, source: AudioSource, script_t: float, multi: bool) -> None:
+        timestamp = self._epoch_ms_at(script_t)
+        if multi:
+            spoken = source.speaker_frame(script_t)
+            if spoken is None:
+                return  # nobody speaks: per-user streams send nothing (§4.12)
+            user_id, pcm = spoken
+            name = self.stream.script.participant(user_id).user_name
+            content = MediaContent(user_id=user_id, user_name=name, data=pcm, length=len(pcm), timestamp=timestamp)
+        else:
+            pcm = source.mixed_frame(script_t)
+            content = MediaContent(user_id=0, data=pcm, length=len(pcm), timestamp=timestamp, user_name=UNSET)
+        peer.send(MediaDataAudio(content=content))
+        self.journal.count_media(self.stream.stream_id, "audio")
