@@ -102,7 +102,9 @@ class ManualClock(Clock):
         return self._start_epoch_ms + round(self._now * 1000.0)
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
-        timer = Timer(max(when, self._now), callback)
+        # Times are kept to the nanosecond so that repeated float steps (50 × 0.02 s) land
+        # exactly on the deadlines they add up to.
+        timer = Timer(round(max(when, self._now), 9), callback)
         heapq.heappush(self._heap, (timer.when, next(self._seq), timer))
         return timer
 
@@ -114,7 +116,7 @@ class ManualClock(Clock):
         """
         if seconds < 0:
             raise ValueError("a clock cannot go backwards")
-        target = self._now + seconds
+        target = round(self._now + seconds, 9)
         ran = 0
         while self._heap and self._heap[0][0] <= target:
             when, _, timer = heapq.heappop(self._heap)

@@ -139,6 +139,8 @@ class Engine:
 
     def on_frame(self, peer: Peer, message: Message) -> None:
         """A decoded frame arrived on ``peer``."""
+        if isinstance(message, (SignalingHandshakeReq, DataHandshakeReq)) and message.rtms_stream_id in self.streams:
+            peer.stream_id = message.rtms_stream_id  # so the journal files the handshake under its stream
         self._record(peer, message, "in")
         if not peer.machine.allows(message):
             self._illegal(peer, message)

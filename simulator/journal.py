@@ -6,8 +6,10 @@ second); every other message, webhook and control action is a :class:`Record`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,10 +44,34 @@ class Journal:
     def __init__(self) -> None:
         self.records: list[Record] = []
         self.media_counts: Counter[tuple[str, str]] = Counter()  # (stream_id, kind) → frames
+        self._waiters: list[tuple[Callable[[Record], bool], asyncio.Future[Record]]] = []
 
     def add(self, record: Record) -> None:
         self.records.append(record)
         log.debug("%s %s %s %s %s", record.stream_id, record.channel, record.direction, record.kind, record.detail)
+        if self._waiters:
+            still: list[tuple[Callable[[Record], bool], asyncio.Future[Record]]] = []
+            for predicate, future in self._waiters:
+                if future.done():
+                    continue
+                if predicate(record):
+                    future.set_result(record)
+                else:
+                    still.append((predicate, future))
+            self._waiters = still
+
+    async def wait_for(self, predicate: Callable[[Record], bool], *, timeout: float = 10.0) -> Record:
+        """The first record (already present, or yet to come) that satisfies ``predicate``.
+
+        Raises :class:`TimeoutError` after ``timeout`` seconds of real time: a bound on a
+        peer that never answers, not a wait for behaviour.
+        """
+        for record in self.records:
+            if predicate(record):
+                return record
+        future: asyncio.Future[Record] = asyncio.get_running_loop().create_future()
+        self._waiters.append((predicate, future))
+        return await asyncio.wait_for(future, timeout)
 
     def count_media(self, stream_id: str, kind: str, n: int = 1) -> None:
         self.media_counts[(stream_id, kind)] += n

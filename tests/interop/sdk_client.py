@@ -54,6 +54,10 @@ def main() -> None:
             end=meta.endTs,
         )
 
+    @client.on_user_update
+    def on_user(op: int, participant: Any) -> None:
+        emit("user_update", op=op, user_id=participant.id, user_name=participant.name)
+
     @client.on_active_speaker_event
     def on_speaker(timestamp: int, user_id: int, user_name: str) -> None:
         emit("active_speaker", timestamp=timestamp, user_id=user_id, user_name=user_name)
