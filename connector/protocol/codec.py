@@ -22,7 +22,7 @@ from .messages import MESSAGE_TYPES, Message
 
 __all__ = ["decode", "encode"]
 
-_AnyMessage = Union[tuple(MESSAGE_TYPES.values())]  # type: ignore[valid-type]
+_AnyMessage = Union[tuple(MESSAGE_TYPES.values())]  # type: ignore[valid-type]  # noqa: UP007 - built at runtime
 _decoder: msgspec.json.Decoder[Message] = msgspec.json.Decoder(_AnyMessage)
 _encoder = msgspec.json.Encoder()
 

@@ -399,7 +399,7 @@ class Resolution(enum.IntEnum):
 
     @property
     def size(self) -> tuple[int, int]:
-        """Width and height in pixels (SD is 854×480; 640×360 is also seen)."""
+        """Width and height in pixels (SD is 854x480; 640x360 is also seen)."""
         return {1: (854, 480), 2: (1280, 720), 3: (1920, 1080), 4: (2560, 1440)}[self.value]
 
 
@@ -435,7 +435,7 @@ class DataMessageAttribute(enum.IntEnum):
 class EventType(enum.IntEnum):
     """RTMS_EVENT_TYPE for meetings, webinars and Video SDK sessions (§5.8).
 
-    10–14 are the June 2026 chat-group events; the official SDK 1.1.0 reuses 10–13 for
+    10-14 are the June 2026 chat-group events; the official SDK 1.1.0 reuses 10-13 for
     Contact Center voice events (see :class:`ZccVoiceEventType`).
     """
 

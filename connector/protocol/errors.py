@@ -7,7 +7,7 @@ class and never see a JSON, base64 or validation error from a library underneath
 
     ProtocolError
     ├── FrameError            a frame that is not a well-formed RTMS message (§4)
-    │   └── UnknownMessageType    well-formed JSON whose ``msg_type`` is not 1–29
+    │   └── UnknownMessageType    well-formed JSON whose ``msg_type`` is not 1-29
     ├── IllegalTransition     a message that the session state machine forbids now
     ├── SignatureError        a handshake signature that does not match (§2)
     └── WebhookError          a webhook request that fails verification (§7.2, §7.3)

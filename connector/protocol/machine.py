@@ -56,7 +56,7 @@ class Trigger(enum.Enum):
     SESSION_STATE = "session_state"  # msgs 9, 10, 11
     STREAM_STATE_QUERY = "stream_state_query"  # msgs 19, 20
     KEEP_ALIVE = "keep_alive"  # msgs 12, 13
-    MEDIA = "media"  # msgs 14–18 and metadata 23–27
+    MEDIA = "media"  # msgs 14-18 and metadata 23-27
     STREAM_CLOSE_REQ = "stream_close_req"
     STREAM_CLOSE_RESP = "stream_close_resp"
     VIDEO_SUBSCRIPTION = "video_subscription"  # msgs 28, 29
@@ -115,7 +115,9 @@ S = ConnState
 T = Trigger
 
 
-def _stay(states: Iterable[ConnState], triggers: Iterable[Trigger]) -> dict[tuple[ConnState, Trigger], ConnState]:
+def _stay(
+    states: Iterable[ConnState], triggers: Iterable[Trigger]
+) -> dict[tuple[ConnState, Trigger], ConnState]:
     return {(s, t): s for s in states for t in triggers}
 
 

@@ -1,4 +1,4 @@
-"""One frozen :class:`msgspec.Struct` per wire message, msg_type 1–29 (reference §4).
+"""One frozen :class:`msgspec.Struct` per wire message, msg_type 1-29 (reference §4).
 
 The same types serve both directions. ``msg_type`` is the tag of each struct, so it is
 written on encode and selects the type on decode. Optional fields default to
@@ -11,7 +11,7 @@ Binary payloads (``data`` of audio, video and share) are ``bytes``: base64 on th
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -65,7 +65,7 @@ __all__ = [
     "VideoSubscriptionResp",
 ]
 
-UserId = Union[int, str]  # integers on the wire today; docs show string placeholders (§10.5)
+UserId = int | str  # integers on the wire today; docs show string placeholders (§10.5)
 
 
 class _Struct(msgspec.Struct, frozen=True, kw_only=True):
@@ -168,7 +168,7 @@ class DataHandshakeReq(Message, frozen=True, kw_only=True, tag=3):
     rtms_stream_id: str
     signature: str
     media_type: int
-    media_params: MediaParams | None | UnsetType = UNSET
+    media_params: MediaParams | UnsetType | None = UNSET
     payload_encryption: bool | UnsetType = UNSET
 
 
@@ -181,7 +181,7 @@ class DataHandshakeResp(Message, frozen=True, kw_only=True, tag=4):
     status_code: int
     reason: str = ""
     payload_encrypted: bool = False
-    media_params: MediaParams | None | UnsetType = UNSET
+    media_params: MediaParams | UnsetType | None = UNSET
 
 
 class Subscription(_Struct, frozen=True, kw_only=True):
@@ -460,4 +460,4 @@ MESSAGE_TYPES: dict[MessageType, type[Message]] = {
         VideoSubscriptionResp,
     )
 }
-"""Every message class by its type; exactly the types 1–29."""
+"""Every message class by its type; exactly the types 1-29."""
