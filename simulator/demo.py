@@ -145,7 +145,7 @@ def summarize(directory: Path) -> dict[str, Any]:
         with wave.open(str(wav), "rb") as w:
             frames = w.getnframes()
             seconds = frames / w.getframerate()
-            audio_frames = round(seconds * 50)  # 20 ms frames
+            audio_frames = round(seconds * 50)  # 20 ms frames, unless stream.json says better
     transcript: list[dict[str, Any]] = []
     if (directory / "transcript.jsonl").exists():
         with (directory / "transcript.jsonl").open() as f:
@@ -154,7 +154,7 @@ def summarize(directory: Path) -> dict[str, Any]:
     meta_file = directory / "stream.json"
     if meta_file.exists():
         meta = json.loads(meta_file.read_text())
-        audio_frames = int(meta.get("audio_frames", audio_frames))
+        audio_frames = int(meta.get("audio_messages", audio_frames))
         for p in meta.get("participants", []):
             people[str(p.get("user_id"))] = str(p.get("user_name", ""))
     return {
