@@ -1,0 +1,99 @@
+"""``rtms-connector``: run the connector until SIGTERM or SIGINT.
+
+Contract:
+
+* Options override the environment (see :mod:`connector.config` and docs/configuration.md).
+* Once bound, exactly one line goes to stdout, flushed: ``listening http://HOST:PORT/PATH``
+  with the real port (``--port 0`` picks a free one). Everything else is logging on stderr.
+* SIGTERM / SIGINT: stop accepting webhooks, close every stream gracefully
+  (STREAM_CLOSE_REQ, bounded by the close timeout), exit 0.
+* A configuration problem prints ``rtms-connector: error: <one line>`` on stderr and exits 2,
+  never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from .config import ConnectorConfig
+from .errors import ConfigError
+from .service import Connector
+
+__all__ = ["main"]
+
+logger = logging.getLogger("connector.cli")
+
+PROG = "rtms-connector"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Receive Zoom RTMS webhooks and record each stream's audio, transcript and events.",
+        epilog="Secrets are best given through ZM_RTMS_SECRET and ZM_RTMS_WEBHOOK_SECRET: "
+        "command-line arguments are visible to other local users.",
+    )
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on; 0 picks a free port (env ZM_RTMS_PORT)")
+    parser.add_argument("--path", help="webhook URL path (env ZM_RTMS_PATH, default /)")
+    parser.add_argument("--output", dest="output_dir", help="output directory (env ZM_RTMS_OUTPUT)")
+    parser.add_argument("--client-id", help="app Client ID (env ZM_RTMS_CLIENT)")
+    parser.add_argument("--client-secret", help="app Client Secret (env ZM_RTMS_SECRET)")
+    parser.add_argument("--webhook-secret", help="webhook Secret Token (env ZM_RTMS_WEBHOOK_SECRET)")
+    parser.add_argument("--ca", dest="ca_file", help="CA bundle for wss:// servers (env ZM_RTMS_CA)")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="logging level on stderr (default INFO)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rtms-connector`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    options = {k: v for k, v in vars(args).items() if k != "log_level"}
+    try:
+        config = ConnectorConfig.from_env(os.environ, **options)
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=args.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # At DEBUG, websockets logs every frame: 50 lines a second per stream, and the handshake
+    # signatures. Our own loggers say what matters.
+    logging.getLogger("websockets").setLevel(max(logging.INFO, logging.getLogger().level))
+    try:
+        return asyncio.run(_serve(config))
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        return 130
+
+
+async def _serve(config: ConnectorConfig) -> int:
+    connector = Connector(config)
+    await connector.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    print(f"listening {connector.url}", flush=True)
+    try:
+        await stop.wait()
+        logger.info("shutting down")
+    finally:
+        await connector.close()
+    return 0

@@ -1,0 +1,106 @@
+"""What one stream produced and how it ended: the content of ``stream.json``.
+
+Stop reasons and status codes are given as numbers and Zoom's names
+(``STOP_BC_MEETING_ENDED``, ``STATUS_INVALID_SIGNATURE``; docs/protocol.md §5.2, §5.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .participants import Roster
+from .protocol import RtmsEvent, StatusTable, StopReason
+from .sinks import SUMMARY_FILE, StreamSinks
+from .stream import Outcome
+
+__all__ = ["StreamSummary", "stop_reason_name"]
+
+
+def stop_reason_name(code: int) -> str:
+    """Zoom's name of a stop reason, ``STOP_BC_<code>`` when unknown."""
+    try:
+        return StopReason(code).zoom_name
+    except ValueError:
+        return f"STOP_BC_{code}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamSummary:
+    """One finished stream. ``as_json()`` is exactly what ``stream.json`` holds.
+
+    ``audio_frames`` counts WAV frames (samples per channel), ``audio_messages`` the
+    MEDIA_DATA_AUDIO messages they came in. ``end_cause`` is an :class:`~connector.stream.EndCause`
+    value; ``detail`` says the same in words.
+    """
+
+    rtms_stream_id: str
+    instance_id: str
+    product: str
+    directory: str
+    started_ms: int
+    ended_ms: int
+    end_cause: str
+    detail: str
+    stop_reason: int | None
+    stop_reason_name: str | None
+    status_code: int | None
+    status_name: str | None
+    sample_rate: int
+    channels: int
+    seconds_of_audio: float
+    audio_frames: int
+    audio_messages: int
+    transcript_lines: int
+    events: int
+    participants: list[dict[str, object]]
+    files: list[str]
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        event: RtmsEvent,
+        outcome: Outcome,
+        sinks: StreamSinks,
+        roster: Roster,
+        started_ms: int,
+        ended_ms: int,
+    ) -> StreamSummary:
+        stop, status = outcome.stop_reason, outcome.status_code
+        return cls(
+            rtms_stream_id=event.rtms_stream_id,
+            instance_id=event.instance_id,
+            product=event.product.value,
+            directory=str(sinks.directory),
+            started_ms=started_ms,
+            ended_ms=ended_ms,
+            end_cause=outcome.cause.value,
+            detail=outcome.detail,
+            stop_reason=stop,
+            stop_reason_name=None if stop is None else stop_reason_name(stop),
+            status_code=status,
+            status_name=None if status is None else StatusTable.CURRENT.name_of(status),
+            sample_rate=sinks.sample_rate,
+            channels=sinks.channels,
+            seconds_of_audio=round(sinks.seconds_of_audio, 3),
+            audio_frames=sinks.audio_frames,
+            audio_messages=sinks.audio_messages,
+            transcript_lines=sinks.transcript_lines,
+            events=sinks.events,
+            participants=[p.as_json() for p in roster.everyone],
+            files=[*sinks.files, SUMMARY_FILE],
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def one_line(self) -> str:
+        """The log line printed when a stream ends."""
+        why = self.stop_reason_name or self.status_name or "-"
+        return (
+            f"stream {self.rtms_stream_id} ended: {self.end_cause} ({why}); "
+            f"{self.seconds_of_audio:.1f} s audio, {self.transcript_lines} transcript lines, "
+            f"{len(self.participants)} participants, {self.ended_ms - self.started_ms} ms; "
+            f"{self.directory} — {self.detail}"
+        )
