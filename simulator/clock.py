@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -116,6 +117,10 @@ class ManualClock(Clock):
         """
         if seconds < 0:
             raise ValueError("a clock cannot go backwards")
+        if not math.isfinite(seconds):
+            # NaN would make ``now`` NaN for good; infinity would never return while
+            # self-rescheduling timers (keep-alives, audio pumps) keep falling due.
+            raise ValueError("a clock advances by a finite number of seconds")
         target = round(self._now + seconds, 9)
         ran = 0
         while self._heap and self._heap[0][0] <= target:

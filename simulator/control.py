@@ -6,6 +6,7 @@ Kept apart from anything Zoom serves (moto's model): Zoom's own surfaces never l
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -128,6 +129,8 @@ async def _advance(request: web.Request) -> web.Response:
         seconds = float(body["seconds"])
     except (KeyError, ValueError, TypeError):
         return _error(400, 300, "Validation Failed. seconds must be a number.")
+    if not math.isfinite(seconds):  # JSON as Python reads it allows NaN and Infinity
+        return _error(400, 300, "Validation Failed. seconds must be a finite number.")
     if seconds < 0:
         return _error(400, 300, "Validation Failed. seconds must not be negative.")
     ran = sim.clock.advance(seconds)

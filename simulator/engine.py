@@ -224,6 +224,11 @@ class Engine:
             self._reject(peer, StatusCode.DUPLICATE_SIGNAL_REQUEST, "duplicate signaling connection")
             return
         stream.signaling = peer
+        # Subscriptions and "who was announced" belong to a signaling connection: a client
+        # that reconnects subscribes again (the SDK re-runs its whole join, §6.2) and must be
+        # told again who is present, and gets no events it has not asked for on this socket.
+        stream.subscribed.clear()
+        stream.announced.clear()
         if stream.window_timer is not None:
             stream.window_timer.cancel()
             stream.window_timer = None

@@ -8,6 +8,7 @@ from the moment media starts flowing (CLIENT_READY_ACK).
 from __future__ import annotations
 
 import bisect
+import math
 import random
 from dataclasses import dataclass, field
 
@@ -75,8 +76,9 @@ def generate_script(
     """
     if participants < 1:
         raise ValueError("a meeting needs at least one participant")
-    if duration <= 0:
-        raise ValueError("duration must be positive")
+    if not math.isfinite(duration) or duration <= 0:
+        # NaN or infinity never satisfies the loop's end test below: it would spin forever.
+        raise ValueError("duration must be a positive, finite number of seconds")
     fake = Faker(locale)
     fake.seed_instance(seed)
     rng = random.Random(seed)

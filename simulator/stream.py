@@ -9,7 +9,9 @@ ends, active-speaker and participant events, and the meeting's end.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
+import weakref
 from dataclasses import dataclass, field
 
 from msgspec import UNSET
@@ -47,7 +49,10 @@ log = logging.getLogger("simulator.stream")
 S = StreamState
 
 LIFECYCLE: dict[StreamState, frozenset[StreamState]] = {
-    S.INACTIVE: frozenset({S.ACTIVE, S.TERMINATED}),  # webhook sent, client not ready yet
+    # Webhook sent, client not ready yet. INTERRUPTED: a client that shook hands on signaling
+    # and lost the socket before CLIENT_READY_ACK gets the same 60 s window as anyone else
+    # (without it the stream raised here and, its connect timer already cancelled, never ended).
+    S.INACTIVE: frozenset({S.ACTIVE, S.INTERRUPTED, S.TERMINATED}),
     S.ACTIVE: frozenset({S.INTERRUPTED, S.PAUSED, S.TERMINATING, S.TERMINATED}),
     S.INTERRUPTED: frozenset({S.INACTIVE, S.ACTIVE, S.TERMINATED}),  # reconnect, or window expired
     S.PAUSED: frozenset({S.RESUMED, S.INTERRUPTED, S.TERMINATING, S.TERMINATED}),
@@ -124,6 +129,10 @@ class Timeline:
         self.clock = clock
         self.journal = journal
         self._sources: dict[tuple[int, int, int], AudioSource] = {}
+        # Sockets whose audio pump runs. A media socket that (re)connects after media started
+        # is started by its handshake; the CLIENT_READY_ACK that follows a reconnect must not
+        # start it a second time (that doubled the frame rate).
+        self._pumping: weakref.WeakSet[Peer] = weakref.WeakSet()
 
     # -- the scenario time of script time --------------------------------------------------
 
@@ -239,6 +248,9 @@ class Timeline:
         params = peer.params.audio
         if not isinstance(params, AudioParams) or self.stream.media_started_at is None:
             return
+        if peer in self._pumping:
+            return
+        self._pumping.add(peer)
         rate = SampleRate(int(params.sample_rate or 1)).hertz
         channels = int(params.channel or 1)
         frame_ms = int(params.send_rate or 20)
@@ -250,7 +262,9 @@ class Timeline:
                 self.stream.script, sample_rate=rate, channels=channels, frame_ms=frame_ms
             )
         step = frame_ms / 1000.0
-        index = max(0, int(self._script_now() / step + 0.999999))
+        # The next frame slot, counting a slot that began less than half a frame ago as still
+        # due: on the real clock a socket that is ready "at" t0 is started a few µs after it.
+        index = max(0, math.ceil(self._script_now() / step - 0.5))
         self._schedule_frame(peer, source, index, step, multi)
 
     def _schedule_frame(self, peer: Peer, source: AudioSource, index: int, step: float, multi: bool) -> None:

@@ -1,0 +1,201 @@
+"""The control API under ``/_sim`` over real HTTP (moto-style control namespace)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from connector.protocol import SignalingHandshakeResp, StopReason, StreamState, StreamStateUpdate
+from simulator.clock import ManualClock
+from simulator.config import SimulatorConfig
+from simulator.server import Simulator
+
+from .harness import Clients, verify
+from .probe import Join
+from .receiver import WebhookReceiver
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def _json(response: aiohttp.ClientResponse) -> Any:
+    return await response.json(content_type=None)
+
+
+async def test_health(sim: Simulator, http: aiohttp.ClientSession) -> None:
+    async with http.get(f"{sim.http_url}/_sim/health") as response:
+        assert (response.status, await _json(response)) == (200, {"status": "ok"})
+
+
+async def test_create_list_join_and_stop_a_stream(
+    sim: Simulator, http: aiohttp.ClientSession, receiver: WebhookReceiver, clients: Clients
+) -> None:
+    body = {"webhook_url": receiver.url, "duration": 30, "seed": 5, "participants": 2}
+    async with http.post(f"{sim.http_url}/_sim/streams", json=body) as response:
+        assert response.status == 201
+        created = await _json(response)
+    stream_id = created["rtms_stream_id"]
+    payload = created["payload"]
+    assert payload["rtms_stream_id"] == stream_id
+    assert payload["meeting_uuid"] == created["meeting_uuid"]
+    assert payload["server_urls"] == created["server_urls"] == sim.signaling_url()
+    assert (created["product"], created["state"], created["stop_reason"]) == ("meeting", "INACTIVE", None)
+    assert len(created["participants"]) == 2
+    started = await receiver.wait_for("meeting.rtms_started")
+    verify(sim, started)
+    assert started.payload == payload  # what the control API reports is what the app was sent
+
+    async with http.get(f"{sim.http_url}/_sim/streams") as response:
+        listed = (await _json(response))["streams"]
+    assert [s["rtms_stream_id"] for s in listed] == [stream_id]
+
+    # The payload is enough to join.
+    app = sim.config.app
+    join = Join.from_payload(payload, client_id=app.client_id, client_secret=app.client_secret)
+    signaling = await clients.open(join.server_urls)
+    await signaling.send(join.signaling_req())
+    assert (await signaling.expect(SignalingHandshakeResp)).status_code == 0
+    async with http.get(f"{sim.http_url}/_sim/streams/{stream_id}") as response:
+        described = await _json(response)
+    assert [c["channel"] for c in described["connections"]] == ["signaling"]
+
+    async with http.post(f"{sim.http_url}/_sim/streams/{stream_id}/stop", json={"reason": 8}) as response:
+        assert response.status == 200
+        stopped_view = await _json(response)
+    assert (stopped_view["state"], stopped_view["stop_reason"]) == ("TERMINATED", StopReason.STREAM_REVOKED)
+    end = await signaling.expect(StreamStateUpdate)
+    assert (end.state, end.reason) == (StreamState.TERMINATED, StopReason.STREAM_REVOKED)
+    assert await signaling.wait_closed() == 1000
+    stopped = await receiver.wait_for("meeting.rtms_stopped")
+    assert stopped.payload["stop_reason"] == StopReason.STREAM_REVOKED
+
+
+async def test_create_with_a_product(sim: Simulator, http: aiohttp.ClientSession) -> None:
+    async with http.post(f"{sim.http_url}/_sim/streams", json={"product": "webinar"}) as response:
+        assert response.status == 201
+        created = await _json(response)
+    assert created["product"] == "webinar"
+    assert set(created["payload"]) >= {"webinar_uuid", "rtms_stream_id", "server_urls", "operator_id"}
+    assert "meeting_uuid" not in created["payload"]
+
+
+async def test_stop_defaults_to_meeting_ended(sim: Simulator, http: aiohttp.ClientSession) -> None:
+    stream = sim.start_stream()
+    async with http.post(f"{sim.http_url}/_sim/streams/{stream.stream_id}/stop") as response:
+        assert response.status == 200
+    assert stream.stop_reason == StopReason.MEETING_ENDED
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/_sim/streams/nope"), ("POST", "/_sim/streams/nope/stop"), ("POST", "/_sim/streams/nope/drop")],
+)
+async def test_unknown_stream_is_404(
+    sim: Simulator, http: aiohttp.ClientSession, method: str, path: str
+) -> None:
+    async with http.request(method, sim.http_url + path) as response:
+        assert response.status == 404
+        assert await _json(response) == {"code": 3001, "message": "Stream does not exist."}
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "message"),
+    [
+        ("/_sim/streams", "{not json", "Request body is not JSON."),
+        ("/_sim/streams", "[1, 2]", "Request body must be a JSON object."),
+        ("/_sim/streams", '{"product": "spaceship"}', "Validation Failed."),
+        ("/_sim/streams", '{"duration": -5}', "Validation Failed."),
+        ("/_sim/streams", '{"duration": NaN}', "Validation Failed. duration must be a positive, finite"),
+        ("/_sim/streams", '{"duration": Infinity}', "Validation Failed. duration must be a positive, finite"),
+        ("/_sim/streams", '{"participants": 0}', "Validation Failed."),
+        ("/_sim/streams", '{"scheme": "wss"}', "Validation Failed."),  # this simulator has no TLS port
+        ("/_sim/clock/advance", "{}", "Validation Failed. seconds must be a number."),
+        ("/_sim/clock/advance", '{"seconds": -1}', "Validation Failed. seconds must not be negative."),
+        ("/_sim/clock/advance", '{"seconds": NaN}', "Validation Failed. seconds must be a finite"),
+        ("/_sim/clock/advance", '{"seconds": Infinity}', "Validation Failed. seconds must be a finite"),
+    ],
+    ids=[
+        "not-json", "not-object", "bad-product", "bad-duration", "nan-duration", "infinite-duration",
+        "no-participants", "no-tls", "no-seconds", "negative-seconds", "nan-seconds", "infinite-seconds",
+    ],
+)  # fmt: skip
+async def test_bad_requests_are_400(
+    sim: Simulator, http: aiohttp.ClientSession, path: str, data: str, message: str
+) -> None:
+    headers = {"content-type": "application/json"}
+    async with http.post(sim.http_url + path, data=data, headers=headers) as response:
+        assert response.status == 400
+        body = await _json(response)
+    assert body["code"] == 300
+    assert body["message"].startswith(message)
+    assert sim.engine.streams == {}
+    assert sim.clock.now() == 0.0
+
+
+async def test_stop_with_an_unknown_reason_is_400(sim: Simulator, http: aiohttp.ClientSession) -> None:
+    stream = sim.start_stream()
+    url = f"{sim.http_url}/_sim/streams/{stream.stream_id}/stop"
+    async with http.post(url, json={"reason": 99}) as response:
+        assert response.status == 400
+        assert (await _json(response))["code"] == 300
+    assert stream.live
+
+
+async def test_advance_the_manual_clock(
+    sim: Simulator, clock: ManualClock, http: aiohttp.ClientSession, receiver: WebhookReceiver
+) -> None:
+    stream = sim.start_stream(webhook_url=receiver.url)  # nobody connects: 60 s connect timeout
+    async with http.post(f"{sim.http_url}/_sim/clock/advance", json={"seconds": 2.5}) as response:
+        assert response.status == 200
+        assert await _json(response) == {"now": 2.5, "timers_run": 0}
+    assert clock.now() == 2.5
+    async with http.post(f"{sim.http_url}/_sim/clock/advance", json={"seconds": 57.5}) as response:
+        assert (await _json(response))["timers_run"] == 1
+    stopped = await receiver.wait_for("meeting.rtms_stopped")
+    assert stopped.payload["stop_reason"] == StopReason.CONNECTION_TIMEOUT
+    assert not stream.live
+
+
+async def test_advance_needs_a_manual_clock(http: aiohttp.ClientSession) -> None:
+    async with (
+        Simulator(SimulatorConfig(tls_port=None)) as real,
+        http.post(f"{real.http_url}/_sim/clock/advance", json={"seconds": 1}) as response,
+    ):
+        assert response.status == 409
+        assert (await _json(response))["code"] == 409
+
+
+async def test_journal_filters_by_stream(sim: Simulator, http: aiohttp.ClientSession) -> None:
+    one = sim.start_stream()
+    two = sim.start_stream()
+    sim.stop_stream(two, StopReason.HOST_TRIGGERED)
+    async with http.get(f"{sim.http_url}/_sim/journal", params={"stream_id": two.stream_id}) as response:
+        records = (await _json(response))["records"]
+    assert {r["stream_id"] for r in records} == {two.stream_id}
+    assert [r["kind"] for r in records] == [
+        "stream_created",
+        "meeting.rtms_started",
+        "terminated",
+        "meeting.rtms_stopped",
+    ]
+    assert records[2]["detail"] == {"stop_reason": StopReason.HOST_TRIGGERED}
+
+    query = {"stream_id": one.stream_id, "channel": "webhook"}
+    async with http.get(f"{sim.http_url}/_sim/journal", params=query) as response:
+        records = (await _json(response))["records"]
+    assert [(r["kind"], r["direction"]) for r in records] == [("meeting.rtms_started", "out")]
+    assert records[0]["detail"]["payload"]["rtms_stream_id"] == one.stream_id
+
+
+async def test_drop_cuts_the_sockets(sim: Simulator, http: aiohttp.ClientSession, clients: Clients) -> None:
+    stream = sim.start_stream()
+    joined = await clients.joined(sim, stream)
+    async with http.post(f"{sim.http_url}/_sim/streams/{stream.stream_id}/drop") as response:
+        assert response.status == 200
+    assert await joined.signaling.wait_closed() is None

@@ -1,0 +1,102 @@
+"""Meeting scripts: deterministic per seed, one speaker at a time, speakers present while speaking."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+
+from simulator.speech import MeetingScript, generate_script
+
+
+@pytest.mark.parametrize("seed", [0, 1, 42])
+def test_same_seed_same_script(seed: int) -> None:
+    assert generate_script(seed=seed, duration=60.0) == generate_script(seed=seed, duration=60.0)
+
+
+def test_different_seeds_differ() -> None:
+    scripts = [generate_script(seed=s, duration=60.0) for s in range(5)]
+    assert len({tuple(u.text for u in s.utterances) for s in scripts}) == 5
+    assert len({tuple(p.user_name for p in s.participants) for s in scripts}) == 5
+
+
+@pytest.mark.parametrize(
+    ("seed", "participants", "duration"), [(0, 1, 10.0), (3, 2, 30.0), (7, 3, 20.0), (9, 5, 120.0)]
+)
+def test_utterances_never_overlap_and_fit(seed: int, participants: int, duration: float) -> None:
+    script = generate_script(seed=seed, participants=participants, duration=duration)
+    spoken = script.utterances
+    assert spoken, "a meeting where nobody speaks tests nothing"
+    assert spoken[0].start >= 0.5
+    for u in spoken:
+        assert u.start < u.end <= duration - 0.2
+        assert u.text.endswith(".")
+        words = len(u.text.split())
+        assert u.end - u.start == pytest.approx(words * 0.3 + 0.2)  # 0.3 s a word, a 0.2 s tail
+    for before, after in itertools.pairwise(spoken):
+        assert before.end < after.start
+    assert script.duration == duration
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_speakers_are_present_for_the_whole_utterance(seed: int) -> None:
+    script = generate_script(seed=seed, participants=3, duration=40.0)
+    for u in script.utterances:
+        speaker = script.participant(u.user_id)
+        assert speaker.present_at(u.start)
+        assert speaker.leave_at is None or u.end <= speaker.leave_at
+
+
+def test_participants() -> None:
+    script = generate_script(seed=2, participants=4, duration=100.0)
+    ids = [p.user_id for p in script.participants]
+    assert ids == [16778240 + 1024 * i for i in range(4)]
+    assert len({p.user_name for p in script.participants}) == 4
+    # Everyone is there from the start but the last one, who joins at 25% and leaves at 80%.
+    assert [(p.join_at, p.leave_at) for p in script.participants] == [(0.0, None)] * 3 + [(25.0, 80.0)]
+    late = script.participants[-1]
+    assert not late.present_at(24.999)
+    assert late.present_at(25.0)
+    assert not late.present_at(80.0)
+    two = generate_script(seed=2, participants=2, duration=100.0)
+    assert all(p.join_at == 0.0 and p.leave_at is None for p in two.participants)
+
+
+def test_utterance_at() -> None:
+    script = generate_script(seed=5, duration=30.0)
+    first, second = script.utterances[:2]
+    assert script.utterance_at(0.0) is None
+    assert script.utterance_at(first.start) == first
+    assert script.utterance_at((first.start + first.end) / 2) == first
+    assert script.utterance_at(first.end) is None  # [start, end)
+    assert script.utterance_at(second.start) == second
+    assert script.utterance_at(30.0) is None
+
+
+def test_unknown_participant() -> None:
+    script = generate_script(seed=1)
+    with pytest.raises(KeyError):
+        script.participant(1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"participants": 0}, "participant"),
+        ({"duration": 0}, "duration"),
+        ({"duration": -1.0}, "duration"),
+        ({"duration": math.nan}, "duration"),  # would never reach the end of the meeting
+        ({"duration": math.inf}, "duration"),
+    ],
+)
+def test_invalid_scripts(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        generate_script(**kwargs)  # type: ignore[arg-type]
+
+
+def test_script_is_data() -> None:
+    script = generate_script(seed=0, duration=10.0)
+    rebuilt = MeetingScript(script.participants, script.utterances, script.duration)
+    assert rebuilt == script
+    assert rebuilt.utterance_at(script.utterances[0].start) == script.utterances[0]
