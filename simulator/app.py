@@ -50,7 +50,12 @@ async def _serve(request: web.Request, kind: PeerKind, path_kind: str) -> web.St
     ws = web.WebSocketResponse(autoping=True, max_msg_size=engine.config.max_frame_bytes)
     await ws.prepare(request)
     peer = Peer(
-        ws, request, kind=kind, path_kind=path_kind, frame_kind=engine.config.frame_kind, on_sent=engine.on_sent
+        ws,
+        request,
+        kind=kind,
+        path_kind=path_kind,
+        frame_kind=engine.config.frame_kind,
+        on_sent=engine.on_sent,
     )
     try:
         async for frame in ws:

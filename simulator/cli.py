@@ -62,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             tls_port=None if args.no_tls else args.tls_port,
             state_dir=args.state_dir,
-            app=App(client_id=args.client_id, client_secret=args.client_secret, webhook_secret=args.webhook_secret),
+            app=App(
+                client_id=args.client_id, client_secret=args.client_secret, webhook_secret=args.webhook_secret
+            ),
             status_table=StatusTable(args.status_table),
             frame_kind=FrameKind(args.frame_kind),
         )

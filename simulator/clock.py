@@ -103,7 +103,7 @@ class ManualClock(Clock):
         return self._start_epoch_ms + round(self._now * 1000.0)
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
-        # Times are kept to the nanosecond so that repeated float steps (50 × 0.02 s) land
+        # Times are kept to the nanosecond so that repeated float steps (50 x 0.02 s) land
         # exactly on the deadlines they add up to.
         timer = Timer(round(max(when, self._now), 9), callback)
         heapq.heappush(self._heap, (timer.when, next(self._seq), timer))

@@ -56,11 +56,14 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except ValueError:
-        raise web.HTTPBadRequest(text='{"code": 300, "message": "Request body is not JSON."}',
-                                 content_type="application/json") from None  # fmt: skip
+        raise web.HTTPBadRequest(
+            text='{"code": 300, "message": "Request body is not JSON."}', content_type="application/json"
+        ) from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text='{"code": 300, "message": "Request body must be a JSON object."}',
-                                 content_type="application/json")  # fmt: skip
+        raise web.HTTPBadRequest(
+            text='{"code": 300, "message": "Request body must be a JSON object."}',
+            content_type="application/json",
+        )
     return body
 
 
@@ -123,7 +126,9 @@ async def _journal(request: web.Request) -> web.Response:
 async def _advance(request: web.Request) -> web.Response:
     sim = request.app[_SIM_KEY]
     if not isinstance(sim.clock, ManualClock):
-        return _error(409, 409, "The simulator runs on the real clock; start it with a manual clock to advance time.")
+        return _error(
+            409, 409, "The simulator runs on the real clock; start it with a manual clock to advance time."
+        )
     body = await _json_body(request)
     try:
         seconds = float(body["seconds"])

@@ -33,7 +33,9 @@ log = logging.getLogger("simulator.demo")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rtms-demo", description="Stream a simulated meeting through the connector.")
+    parser = argparse.ArgumentParser(
+        prog="rtms-demo", description="Stream a simulated meeting through the connector."
+    )
     parser.add_argument("--output", type=Path, default=Path("rtms-output"), help="where the connector writes")
     parser.add_argument("--duration", type=float, default=12.0, help="seconds of meeting (real time)")
     parser.add_argument("--participants", type=int, default=3)
@@ -44,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
+    )
     logging.getLogger("aiohttp.websocket").setLevel(logging.ERROR)
     if args.duration <= 0 or args.participants < 1:
         print("rtms-demo: --duration must be > 0 and --participants >= 1", file=sys.stderr)
@@ -60,22 +64,37 @@ class DemoError(Exception):
     pass
 
 
-async def _start_connector(config: SimulatorConfig, output: Path, verbose: bool) -> tuple[asyncio.subprocess.Process, str]:
+async def _start_connector(
+    config: SimulatorConfig, output: Path, verbose: bool
+) -> tuple[asyncio.subprocess.Process, str]:
     app = config.app
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "connector",
-        "--host", "127.0.0.1", "--port", "0", "--path", "/zoom/webhook",
-        "--output", str(output),
-        "--client-id", app.client_id, "--client-secret", app.client_secret,
-        "--webhook-secret", app.webhook_secret,
-        "--log-level", "INFO" if verbose else "WARNING",
+        sys.executable,
+        "-m",
+        "connector",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--path",
+        "/zoom/webhook",
+        "--output",
+        str(output),
+        "--client-id",
+        app.client_id,
+        "--client-secret",
+        app.client_secret,
+        "--webhook-secret",
+        app.webhook_secret,
+        "--log-level",
+        "INFO" if verbose else "WARNING",
         stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+    )
     assert proc.stdout is not None
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), 30)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         raise DemoError("the connector did not start within 30 s") from None
     text = line.decode().strip()
@@ -94,14 +113,17 @@ async def _run(args: argparse.Namespace) -> int:
         print(f"connector  {webhook_url}  (pid {connector.pid})")
         try:
             stream = sim.start_stream(
-                webhook_url=webhook_url, seed=args.seed, participants=args.participants, duration=args.duration
+                webhook_url=webhook_url,
+                seed=args.seed,
+                participants=args.participants,
+                duration=args.duration,
             )
             print(f"meeting    {stream.instance_id}  stream {stream.stream_id}")
             names = ", ".join(p.user_name for p in stream.script.participants)
             print(f"playing    {args.duration:.0f} s with {names} ...", flush=True)
             try:
                 reason = await asyncio.wait_for(sim.wait_ended(stream), args.duration + 60)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise DemoError("the meeting did not end in time; see --verbose") from None
             print(f"ended      stop_reason {reason}")
         finally:
@@ -109,7 +131,7 @@ async def _run(args: argparse.Namespace) -> int:
                 connector.send_signal(signal.SIGTERM)
             try:
                 code = await asyncio.wait_for(connector.wait(), 30)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 connector.kill()
                 code = await connector.wait()
         sent = sim.journal.media_counts
@@ -123,7 +145,8 @@ async def _run(args: argparse.Namespace) -> int:
     for name in summary["files"]:
         print(f"  {name}")
     print(
-        f"audio       {summary['audio_seconds']:.2f} s ({summary['audio_frames']} frames received, {frames_sent} sent)\n"
+        f"audio       {summary['audio_seconds']:.2f} s "
+        f"({summary['audio_frames']} frames received, {frames_sent} sent)\n"
         f"transcript  {summary['transcript_lines']} lines ({lines_sent} sent)\n"
         f"people      {', '.join(summary['participants']) or 'none'}"
     )

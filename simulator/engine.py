@@ -23,7 +23,6 @@ from connector.protocol import (
     EventSubscription,
     EventType,
     FrameError,
-    IllegalTransition,
     KeepAliveReq,
     KeepAliveResp,
     MediaServer,
@@ -44,7 +43,6 @@ from connector.protocol import (
     StreamCloseReq,
     StreamCloseResp,
     StreamState,
-    StreamStateReq,
     StreamStateResp,
     StreamStateUpdate,
     UnknownMessageType,
@@ -84,7 +82,9 @@ class Engine:
     # -- journal ---------------------------------------------------------------------------
 
     def note(self, stream_id: str | None, channel: str, direction: str, kind: str, **detail: Any) -> None:
-        self.journal.add(Record(self.clock.now(), self.clock.epoch_ms(), stream_id, channel, direction, kind, detail))
+        self.journal.add(
+            Record(self.clock.now(), self.clock.epoch_ms(), stream_id, channel, direction, kind, detail)
+        )
 
     def _record(self, peer: Peer, message: Message, direction: str) -> None:
         if message.msg_type in _MEDIA_MESSAGES:
@@ -124,7 +124,9 @@ class Engine:
         )
         self.streams[stream_id] = stream
         self.timelines[stream_id] = Timeline(stream, self.clock, self.journal)
-        self.note(stream_id, "control", "note", "stream_created", product=product.value, instance_id=instance_id)
+        self.note(
+            stream_id, "control", "note", "stream_created", product=product.value, instance_id=instance_id
+        )
         if self.config.connect_timeout:
             stream.window_timer = self.clock.call_later(
                 self.config.connect_timeout, lambda: self._connect_timeout(stream)
@@ -139,7 +141,10 @@ class Engine:
 
     def on_frame(self, peer: Peer, message: Message) -> None:
         """A decoded frame arrived on ``peer``."""
-        if isinstance(message, (SignalingHandshakeReq, DataHandshakeReq)) and message.rtms_stream_id in self.streams:
+        if (
+            isinstance(message, (SignalingHandshakeReq, DataHandshakeReq))
+            and message.rtms_stream_id in self.streams
+        ):
             peer.stream_id = message.rtms_stream_id  # so the journal files the handshake under its stream
         self._record(peer, message, "in")
         if not peer.machine.allows(message):
@@ -158,7 +163,11 @@ class Engine:
         self.note(peer.stream_id, peer.channel, "in", "bad_frame", reason=error.reason)
         log.warning("%s: bad frame: %s", peer.channel, error.reason)
         if peer.machine.state.value == "connected":
-            meaning = StatusCode.INVALID_MESSAGE_TYPE if isinstance(error, UnknownMessageType) else StatusCode.INVALID_PAYLOAD
+            meaning = (
+                StatusCode.INVALID_MESSAGE_TYPE
+                if isinstance(error, UnknownMessageType)
+                else StatusCode.INVALID_PAYLOAD
+            )
             self._reject(peer, meaning, error.reason)
 
     def _illegal(self, peer: Peer, message: Message) -> None:
@@ -215,7 +224,9 @@ class Engine:
         stream = self.streams.get(msg.rtms_stream_id)
         peer.stream_id = msg.rtms_stream_id if stream else None
         if stream is None or not stream.live:
-            self._reject(peer, StatusCode.INVALID_RTMS_STREAM_ID, f"unknown rtms_stream_id {msg.rtms_stream_id}")
+            self._reject(
+                peer, StatusCode.INVALID_RTMS_STREAM_ID, f"unknown rtms_stream_id {msg.rtms_stream_id}"
+            )
             return
         if not self._signature_ok(stream, msg.signature, msg.meeting_uuid):
             self._reject(peer, StatusCode.INVALID_SIGNATURE, "invalid signature")
@@ -235,9 +246,15 @@ class Engine:
         if stream.state is StreamState.INTERRUPTED:
             stream.move(StreamState.INACTIVE if stream.media_started_at is None else StreamState.ACTIVE)
         base = stream.server_urls.rsplit("/signaling", 1)[0]
-        urls = {kind.key: f"{base}/media/{kind.key}" for kind in MediaType.singles() if kind in stream.app.media_types}
+        urls = {
+            kind.key: f"{base}/media/{kind.key}"
+            for kind in MediaType.singles()
+            if kind in stream.app.media_types
+        }
         urls["all"] = f"{base}/media/all"
-        peer.send(SignalingHandshakeResp(status_code=0, reason="", media_server=MediaServer(server_urls=urls)))
+        peer.send(
+            SignalingHandshakeResp(status_code=0, reason="", media_server=MediaServer(server_urls=urls))
+        )
         self._start_keep_alive(peer)
 
     def _signature_ok(self, stream: SimStream, signature: str, instance_id: str) -> bool:
@@ -258,7 +275,9 @@ class Engine:
         stream = self.streams.get(msg.rtms_stream_id)
         peer.stream_id = msg.rtms_stream_id if stream else None
         if stream is None or not stream.live:
-            self._reject(peer, StatusCode.INVALID_RTMS_STREAM_ID, f"unknown rtms_stream_id {msg.rtms_stream_id}")
+            self._reject(
+                peer, StatusCode.INVALID_RTMS_STREAM_ID, f"unknown rtms_stream_id {msg.rtms_stream_id}"
+            )
             return
         if not self._signature_ok(stream, msg.signature, msg.meeting_uuid):
             self._reject(peer, StatusCode.INVALID_SIGNATURE, "invalid signature")
@@ -268,7 +287,9 @@ class Engine:
             return
         live = {t: p for t, p in stream.media.items() if not p.gone}
         if MediaType.ALL in live or (msg.media_type == MediaType.ALL and live):
-            self._reject(peer, StatusCode.MEDIA_DATA_ALL_CONNECTION_EXIST, "a media connection for all types exists")
+            self._reject(
+                peer, StatusCode.MEDIA_DATA_ALL_CONNECTION_EXIST, "a media connection for all types exists"
+            )
             return
         if msg.media_type in live:
             self._reject(peer, StatusCode.DUPLICATE_MEDIA_DATA_CONNECTION, "duplicate media connection")
@@ -297,9 +318,15 @@ class Engine:
         now = self.clock.epoch_ms()
         if first:
             timeline.start()
-            stream.timers.append(self.clock.call_at(timeline.end_at(), lambda: self.terminate(stream, StopReason.MEETING_ENDED)))
+            stream.timers.append(
+                self.clock.call_at(
+                    timeline.end_at(), lambda: self.terminate(stream, StopReason.MEETING_ENDED)
+                )
+            )
         timeline.send_event(Event(event_type=EventType.FIRST_PACKET_TIMESTAMP, timestamp=now))
-        peer.send(SessionStateUpdate(rtms_session_id=stream.session_id, state=SessionState.STARTED, timestamp=now))
+        peer.send(
+            SessionStateUpdate(rtms_session_id=stream.session_id, state=SessionState.STARTED, timestamp=now)
+        )
         peer.send(StreamStateUpdate(rtms_stream_id=stream.stream_id, state=StreamState.ACTIVE, timestamp=now))
         for media_peer in stream.media.values():
             timeline.start_audio(media_peer)
@@ -328,7 +355,11 @@ class Engine:
     def _stream_state_req(self, peer: Peer, msg: Message) -> None:
         stream = self._stream_of(peer)
         if stream is not None:
-            peer.send(StreamStateResp(rtms_stream_id=stream.stream_id, state=stream.state, timestamp=self.clock.epoch_ms()))
+            peer.send(
+                StreamStateResp(
+                    rtms_stream_id=stream.stream_id, state=stream.state, timestamp=self.clock.epoch_ms()
+                )
+            )
 
     def _session_state_req(self, peer: Peer, msg: Message) -> None:
         assert isinstance(msg, SessionStateReq)
@@ -336,15 +367,25 @@ class Engine:
         if stream is None:
             return
         known = msg.rtms_session_id in (UNSET, stream.session_id)
-        state = SessionState.STARTED if known and stream.media_started_at is not None else SessionState.INACTIVE
-        peer.send(SessionStateResp(rtms_session_id=msg.rtms_session_id, state=state, timestamp=self.clock.epoch_ms()))
+        state = (
+            SessionState.STARTED if known and stream.media_started_at is not None else SessionState.INACTIVE
+        )
+        peer.send(
+            SessionStateResp(
+                rtms_session_id=msg.rtms_session_id, state=state, timestamp=self.clock.epoch_ms()
+            )
+        )
 
     def _stream_close(self, peer: Peer, msg: Message) -> None:
         assert isinstance(msg, StreamCloseReq)
         stream = self._stream_of(peer)
         if stream is None:
             return
-        peer.send(StreamCloseResp(rtms_stream_id=stream.stream_id, status_code=0, reason="OK", timestamp=self.clock.epoch_ms()))
+        peer.send(
+            StreamCloseResp(
+                rtms_stream_id=stream.stream_id, status_code=0, reason="OK", timestamp=self.clock.epoch_ms()
+            )
+        )
         self.terminate(stream, StopReason.RECEIVER_REQUEST_CLOSE)
 
     def _video_subscription(self, peer: Peer, msg: Message) -> None:
@@ -354,7 +395,11 @@ class Engine:
             return
         known = any(p.user_id == msg.user_id for p in stream.script.participants)
         status, reason = (0, "OK") if known else (self._status(StatusCode.INVALID_PAYLOAD), "unknown user_id")
-        peer.send(VideoSubscriptionResp(user_id=msg.user_id, status_code=status, reason=reason, timestamp=self.clock.epoch_ms()))
+        peer.send(
+            VideoSubscriptionResp(
+                user_id=msg.user_id, status_code=status, reason=reason, timestamp=self.clock.epoch_ms()
+            )
+        )
 
     def _stream_of(self, peer: Peer) -> SimStream | None:
         return self.streams.get(peer.stream_id) if peer.stream_id else None
@@ -379,7 +424,9 @@ class Engine:
 
     def _keep_alive_timeout(self, peer: Peer) -> None:
         stream = self._stream_of(peer)
-        self.note(peer.stream_id, peer.channel, "note", "keep_alive_timeout", misses=peer.keep_alive_unanswered)
+        self.note(
+            peer.stream_id, peer.channel, "note", "keep_alive_timeout", misses=peer.keep_alive_unanswered
+        )
         peer.drop()
         if stream is None or not stream.live:
             return
@@ -410,7 +457,9 @@ class Engine:
     def media_interrupted(self, stream: SimStream, peer: Peer, cause: StopReason) -> None:
         """One media connection is lost: tell the app on signaling, wait for that socket."""
         timeline = self.timelines[stream.stream_id]
-        timeline.send_event(Event(event_type=EventType.MEDIA_CONNECTION_INTERRUPTED, timestamp=self.clock.epoch_ms()))
+        timeline.send_event(
+            Event(event_type=EventType.MEDIA_CONNECTION_INTERRUPTED, timestamp=self.clock.epoch_ms())
+        )
         media_type = int(peer.media_type)
 
         def expired() -> None:
@@ -431,12 +480,28 @@ class Engine:
         stream.stop_reason = int(reason)
         now = self.clock.epoch_ms()
         signaling = stream.signaling
-        if signaling is not None and not signaling.gone and signaling.machine.state.value in ("joining", "streaming", "closing"):
+        if (
+            signaling is not None
+            and not signaling.gone
+            and signaling.machine.state.value in ("joining", "streaming", "closing")
+        ):
             if stream.media_started_at is not None:
                 signaling.send(
-                    SessionStateUpdate(rtms_session_id=stream.session_id, state=SessionState.STOPPED, reason=int(reason), timestamp=now)
+                    SessionStateUpdate(
+                        rtms_session_id=stream.session_id,
+                        state=SessionState.STOPPED,
+                        reason=int(reason),
+                        timestamp=now,
+                    )
                 )
-            signaling.send(StreamStateUpdate(rtms_stream_id=stream.stream_id, state=StreamState.TERMINATED, reason=int(reason), timestamp=now))
+            signaling.send(
+                StreamStateUpdate(
+                    rtms_stream_id=stream.stream_id,
+                    state=StreamState.TERMINATED,
+                    reason=int(reason),
+                    timestamp=now,
+                )
+            )
         stream.move(StreamState.TERMINATED)
         for peer in stream.peers():
             peer.close(1000)

@@ -48,7 +48,9 @@ class Journal:
 
     def add(self, record: Record) -> None:
         self.records.append(record)
-        log.debug("%s %s %s %s %s", record.stream_id, record.channel, record.direction, record.kind, record.detail)
+        log.debug(
+            "%s %s %s %s %s", record.stream_id, record.channel, record.direction, record.kind, record.detail
+        )
         if self._waiters:
             still: list[tuple[Callable[[Record], bool], asyncio.Future[Record]]] = []
             for predicate, future in self._waiters:

@@ -12,6 +12,8 @@ that reads the echo knows what it receives.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 from msgspec import UNSET, UnsetType
 
 from connector.protocol import (
@@ -52,6 +54,10 @@ class Rejected(Exception):
         self.reason = reason
 
 
+def _known(kind: type[IntEnum], value: int) -> bool:
+    return value in kind._value2member_map_
+
+
 def _pick(value: int | UnsetType, default: int) -> int:
     return default if isinstance(value, UnsetType) else value
 
@@ -69,26 +75,50 @@ def _audio(p: AudioParams) -> AudioParams:
     data_opt = _pick(p.data_opt, DataOption.AUDIO_MIXED_STREAM)
     send_rate = _pick(p.send_rate, 20)
     bad = StatusCode
-    _check(content_type in (ContentType.RTP, ContentType.RAW_AUDIO), bad.INVALID_MEDIA_AUDIO_CONTENT_TYPE,
-           f"audio content_type {content_type} is not RTP (1) or RAW_AUDIO (2)")  # fmt: skip
-    _check(codec in (Codec.L16, Codec.G711, Codec.G722, Codec.OPUS), bad.INVALID_MEDIA_AUDIO_CODEC,
-           f"audio codec {codec} is not L16, G711, G722 or OPUS")  # fmt: skip
-    _check(rate in iter(SampleRate), bad.INVALID_MEDIA_AUDIO_SAMPLE_RATE, f"audio sample_rate {rate} is not 0-3")
-    _check(channel in iter(AudioChannel), bad.INVALID_MEDIA_AUDIO_CHANNEL, f"audio channel {channel} is not 1 or 2")
-    _check(data_opt in (DataOption.AUDIO_MIXED_STREAM, DataOption.AUDIO_MULTI_STREAMS),
-           bad.INVALID_MEDIA_AUDIO_DATA_OPT, f"audio data_opt {data_opt} is not 1 or 2")  # fmt: skip
-    _check(send_rate > 0 and send_rate % 20 == 0, bad.INVALID_MEDIA_AUDIO_SEND_RATE,
-           f"audio send_rate {send_rate} is not a positive multiple of 20 ms")  # fmt: skip
+    _check(
+        content_type in (ContentType.RTP, ContentType.RAW_AUDIO),
+        bad.INVALID_MEDIA_AUDIO_CONTENT_TYPE,
+        f"audio content_type {content_type} is not RTP (1) or RAW_AUDIO (2)",
+    )
+    _check(
+        codec in (Codec.L16, Codec.G711, Codec.G722, Codec.OPUS),
+        bad.INVALID_MEDIA_AUDIO_CODEC,
+        f"audio codec {codec} is not L16, G711, G722 or OPUS",
+    )
+    _check(
+        _known(SampleRate, rate), bad.INVALID_MEDIA_AUDIO_SAMPLE_RATE, f"audio sample_rate {rate} is not 0-3"
+    )
+    _check(
+        _known(AudioChannel, channel),
+        bad.INVALID_MEDIA_AUDIO_CHANNEL,
+        f"audio channel {channel} is not 1 or 2",
+    )
+    _check(
+        data_opt in (DataOption.AUDIO_MIXED_STREAM, DataOption.AUDIO_MULTI_STREAMS),
+        bad.INVALID_MEDIA_AUDIO_DATA_OPT,
+        f"audio data_opt {data_opt} is not 1 or 2",
+    )
+    _check(
+        send_rate > 0 and send_rate % 20 == 0,
+        bad.INVALID_MEDIA_AUDIO_SEND_RATE,
+        f"audio send_rate {send_rate} is not a positive multiple of 20 ms",
+    )
     # The media server validates the whole tuple (§4.3, supported combinations).
-    combos = {
+    combos: dict[int, tuple[int, ...]] = {
         Codec.OPUS: (SampleRate.SR_48K,),
         Codec.G711: (SampleRate.SR_8K,),
         Codec.G722: (SampleRate.SR_16K,),
     }
-    _check(codec not in combos or rate in combos[codec], bad.INVALID_MEDIA_AUDIO_PARAMS,
-           f"codec {Codec(codec).name} does not support sample_rate {SampleRate(rate).name}")  # fmt: skip
-    _check(codec not in (Codec.G711, Codec.G722) or channel == AudioChannel.MONO, bad.INVALID_MEDIA_AUDIO_PARAMS,
-           f"codec {Codec(codec).name} is mono only")  # fmt: skip
+    _check(
+        codec not in combos or rate in combos[codec],
+        bad.INVALID_MEDIA_AUDIO_PARAMS,
+        f"codec {Codec(codec).name} does not support sample_rate {SampleRate(rate).name}",
+    )
+    _check(
+        codec not in (Codec.G711, Codec.G722) or channel == AudioChannel.MONO,
+        bad.INVALID_MEDIA_AUDIO_PARAMS,
+        f"codec {Codec(codec).name} is mono only",
+    )
     return AudioParams(
         content_type=ContentType.RAW_AUDIO,
         codec=Codec.L16,
@@ -103,21 +133,35 @@ def _visual(p: VideoParams, *, share: bool) -> tuple[int, int, int, int, int | U
     """Shared rules of video and share; returns content_type, codec, resolution, fps, data_opt."""
     s = StatusCode
     codes = (
-        (s.INVALID_MEDIA_DESKSHARE_CONTENT_TYPE, s.INVALID_MEDIA_DESKSHARE_CODEC,
-         s.INVALID_MEDIA_DESKSHARE_RESOLUTION, s.INVALID_MEDIA_DESKSHARE_FPS)
+        (
+            s.INVALID_MEDIA_DESKSHARE_CONTENT_TYPE,
+            s.INVALID_MEDIA_DESKSHARE_CODEC,
+            s.INVALID_MEDIA_DESKSHARE_RESOLUTION,
+            s.INVALID_MEDIA_DESKSHARE_FPS,
+        )
         if share
-        else (s.INVALID_MEDIA_VIDEO_CONTENT_TYPE, s.INVALID_MEDIA_VIDEO_CODEC,
-              s.INVALID_MEDIA_VIDEO_RESOLUTION, s.INVALID_MEDIA_VIDEO_FPS)
-    )  # fmt: skip
+        else (
+            s.INVALID_MEDIA_VIDEO_CONTENT_TYPE,
+            s.INVALID_MEDIA_VIDEO_CODEC,
+            s.INVALID_MEDIA_VIDEO_RESOLUTION,
+            s.INVALID_MEDIA_VIDEO_FPS,
+        )
+    )
     what = "deskshare" if share else "video"
     content_type = _pick(p.content_type, ContentType.RAW_VIDEO)
     codec = _pick(p.codec, Codec.JPG)
     resolution = _pick(p.resolution, Resolution.FHD if share else Resolution.HD)
     slow_fps = 1 if share else 5
     fps = _pick(p.fps, slow_fps)
-    _check(content_type == ContentType.RAW_VIDEO, codes[0], f"{what} content_type {content_type} is not RAW_VIDEO (3)")
-    _check(codec in (Codec.JPG, Codec.PNG, Codec.H264), codes[1], f"{what} codec {codec} is not JPG, PNG or H264")
-    _check(resolution in iter(Resolution), codes[2], f"{what} resolution {resolution} is not 1-4")
+    _check(
+        content_type == ContentType.RAW_VIDEO,
+        codes[0],
+        f"{what} content_type {content_type} is not RAW_VIDEO (3)",
+    )
+    _check(
+        codec in (Codec.JPG, Codec.PNG, Codec.H264), codes[1], f"{what} codec {codec} is not JPG, PNG or H264"
+    )
+    _check(_known(Resolution, resolution), codes[2], f"{what} resolution {resolution} is not 1-4")
     _check(1 <= fps <= 30, codes[3], f"{what} fps {fps} is not 1-30")
     if fps > slow_fps and codec != Codec.H264:
         # Zoom silently falls back to JPG at the slow rate (§4.3; pain point 13).
@@ -125,13 +169,19 @@ def _visual(p: VideoParams, *, share: bool) -> tuple[int, int, int, int, int | U
     data_opt: int | UnsetType = UNSET
     if not share:
         data_opt = _pick(p.data_opt, DataOption.VIDEO_SINGLE_ACTIVE_STREAM)
-        _check(data_opt in (3, 4, 5), s.INVALID_MEDIA_VIDEO_DATA_OPT, f"video data_opt {data_opt} is not 3, 4 or 5")
+        _check(
+            data_opt in (3, 4, 5),
+            s.INVALID_MEDIA_VIDEO_DATA_OPT,
+            f"video data_opt {data_opt} is not 3, 4 or 5",
+        )
     return content_type, codec, resolution, fps, data_opt
 
 
 def _video(p: VideoParams) -> VideoParams:
     content_type, codec, resolution, fps, data_opt = _visual(p, share=False)
-    return VideoParams(content_type=content_type, codec=codec, resolution=resolution, data_opt=data_opt, fps=fps)
+    return VideoParams(
+        content_type=content_type, codec=codec, resolution=resolution, data_opt=data_opt, fps=fps
+    )
 
 
 def _deskshare(p: VideoParams) -> DeskshareParams:
@@ -142,10 +192,16 @@ def _deskshare(p: VideoParams) -> DeskshareParams:
 def _transcript(p: TranscriptParams) -> TranscriptParams:
     content_type = _pick(p.content_type, ContentType.TEXT)
     language = _pick(p.src_language, TranscriptLanguage.NONE)
-    _check(content_type == ContentType.TEXT, StatusCode.INVALID_MEDIA_TRANSCRIPT_CONTENT_TYPE,
-           f"transcript content_type {content_type} is not TEXT (5)")  # fmt: skip
-    _check(language in iter(TranscriptLanguage), StatusCode.INVALID_MEDIA_TRANSCRIPT_SOURCE_LANGUAGE,
-           f"transcript src_language {language} is not -1-36")  # fmt: skip
+    _check(
+        content_type == ContentType.TEXT,
+        StatusCode.INVALID_MEDIA_TRANSCRIPT_CONTENT_TYPE,
+        f"transcript content_type {content_type} is not TEXT (5)",
+    )
+    _check(
+        _known(TranscriptLanguage, language),
+        StatusCode.INVALID_MEDIA_TRANSCRIPT_SOURCE_LANGUAGE,
+        f"transcript src_language {language} is not -1-36",
+    )
     enable_lid = True if isinstance(p.enable_lid, UnsetType) else p.enable_lid
     src: int | UnsetType = UNSET if language == TranscriptLanguage.NONE else language
     return TranscriptParams(content_type=ContentType.TEXT, src_language=src, enable_lid=enable_lid)
@@ -153,12 +209,15 @@ def _transcript(p: TranscriptParams) -> TranscriptParams:
 
 def _chat(p: ChatParams) -> ChatParams:
     content_type = _pick(p.content_type, ContentType.TEXT)
-    _check(content_type == ContentType.TEXT, StatusCode.INVALID_MEDIA_CHAT_CONTENT_TYPE,
-           f"chat content_type {content_type} is not TEXT (5)")  # fmt: skip
+    _check(
+        content_type == ContentType.TEXT,
+        StatusCode.INVALID_MEDIA_CHAT_CONTENT_TYPE,
+        f"chat content_type {content_type} is not TEXT (5)",
+    )
     return ChatParams(content_type=ContentType.TEXT)
 
 
-def negotiate(media_type: int, requested: MediaParams | None | UnsetType, scopes: MediaType) -> MediaParams:
+def negotiate(media_type: int, requested: MediaParams | UnsetType | None, scopes: MediaType) -> MediaParams:
     """The parameters a socket of ``media_type`` gets, given the app's ``scopes``."""
     if media_type == MediaType.ALL:
         kinds = [t for t in MediaType.singles() if t in scopes]
@@ -166,9 +225,13 @@ def negotiate(media_type: int, requested: MediaParams | None | UnsetType, scopes
         try:
             kind = MediaType(media_type)
         except ValueError:
-            raise Rejected(StatusCode.INVALID_MEDIA_TYPE, f"media_type {media_type} is not a media type") from None
+            raise Rejected(
+                StatusCode.INVALID_MEDIA_TYPE, f"media_type {media_type} is not a media type"
+            ) from None
         if kind not in MediaType.singles():
-            raise Rejected(StatusCode.MEDIA_TYPE_INVALID_VALUE, f"media_type {media_type} is not one type or ALL (32)")
+            raise Rejected(
+                StatusCode.MEDIA_TYPE_INVALID_VALUE, f"media_type {media_type} is not one type or ALL (32)"
+            )
         if kind not in scopes:
             raise Rejected(_NOT_SUPPORTED[kind], f"the app has no scope for {kind.key}")
         kinds = [kind]

@@ -67,7 +67,10 @@ class Simulator:
                 state_dir = Path(self._tmp.name)
             self.authority = create_authority(state_dir / "tls")
             tls_site = web.TCPSite(
-                self._runner, self.config.host, self.config.tls_port, ssl_context=self.authority.server_context()
+                self._runner,
+                self.config.host,
+                self.config.tls_port,
+                ssl_context=self.authority.server_context(),
             )
             await tls_site.start()
             self.tls_port = _bound_port(tls_site)

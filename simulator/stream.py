@@ -13,13 +13,14 @@ import math
 import uuid
 import weakref
 from dataclasses import dataclass, field
+from functools import partial
 
 from msgspec import UNSET
 
 from connector.protocol import (
     AudioParams,
-    EventType,
     Event,
+    EventType,
     EventUpdate,
     MediaContent,
     MediaDataAudio,
@@ -153,14 +154,15 @@ class Timeline:
         """Called on the first CLIENT_READY_ACK: lay out every scripted event."""
         s = self.stream
         s.media_started_at = self.clock.now()
+        at = self.clock.call_at
         for person in s.script.participants:
             if person.join_at > 0:
-                s.timers.append(self.clock.call_at(self._at(person.join_at), lambda p=person.user_id: self.join(p)))
+                s.timers.append(at(self._at(person.join_at), partial(self.join, person.user_id)))
             if person.leave_at is not None:
-                s.timers.append(self.clock.call_at(self._at(person.leave_at), lambda p=person.user_id: self.leave(p)))
+                s.timers.append(at(self._at(person.leave_at), partial(self.leave, person.user_id)))
         for u in s.script.utterances:
-            s.timers.append(self.clock.call_at(self._at(u.start), lambda u=u: self.speaker_changed(u.user_id)))
-            s.timers.append(self.clock.call_at(self._at(u.end), lambda u=u: self.transcript(u)))
+            s.timers.append(at(self._at(u.start), partial(self.speaker_changed, u.user_id)))
+            s.timers.append(at(self._at(u.end), partial(self.transcript, u)))
 
     def end_at(self) -> float:
         return self._at(self.stream.script.duration)
@@ -291,7 +293,9 @@ class Timeline:
                 return  # nobody speaks: per-user streams send nothing (§4.12)
             user_id, pcm = spoken
             name = self.stream.script.participant(user_id).user_name
-            content = MediaContent(user_id=user_id, user_name=name, data=pcm, length=len(pcm), timestamp=timestamp)
+            content = MediaContent(
+                user_id=user_id, user_name=name, data=pcm, length=len(pcm), timestamp=timestamp
+            )
         else:
             pcm = source.mixed_frame(script_t)
             content = MediaContent(user_id=0, data=pcm, length=len(pcm), timestamp=timestamp, user_name=UNSET)

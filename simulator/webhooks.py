@@ -29,7 +29,9 @@ ACCOUNT_ID = "sIm-AcCoUnT-0000000001"
 OPERATOR_ID = "30R7kT7bTIKSNUFEuH_Qlg"
 
 
-def rtms_payload(stream: SimStream, kind: RtmsEventKind, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def rtms_payload(
+    stream: SimStream, kind: RtmsEventKind, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The flat ``payload`` of a ``*.rtms_*`` event for ``stream``."""
     payload: dict[str, Any] = {stream.product.id_key: stream.instance_id}
     if stream.product is Product.SESSION:
@@ -74,8 +76,15 @@ class WebhookSender:
         """Build, journal and (if the stream has a webhook URL) deliver an RTMS event."""
         event = self.event(stream, kind, extra)
         self.journal.add(
-            Record(self.clock.now(), self.clock.epoch_ms(), stream.stream_id, "webhook", "out", event.event,
-                   {"payload": event.payload, "url": stream.webhook_url})  # fmt: skip
+            Record(
+                self.clock.now(),
+                self.clock.epoch_ms(),
+                stream.stream_id,
+                "webhook",
+                "out",
+                event.event,
+                {"payload": event.payload, "url": stream.webhook_url},
+            )
         )
         if stream.webhook_url is None:
             return
@@ -94,7 +103,7 @@ class WebhookSender:
             async with self._session.post(url, data=body, headers=headers) as response:
                 outcome["status"] = response.status
                 outcome["delivered"] = response.status in (200, 204)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             outcome["delivered"] = False
             outcome["error"] = f"{type(exc).__name__}: {exc}"
             log.warning("webhook %s to %s failed: %s", event.event, url, outcome["error"])

@@ -68,9 +68,11 @@ async def test_meeting_streams_into_files(pair: tuple[Simulator, ManualClock, Co
         await clock.run_for(10.0, step=0.1)
         for channel in ("signaling", "media:audio", "media:transcript"):
             await sim.journal.wait_for(
-                lambda r, c=channel, s=sequence: r.channel == c
-                and r.kind == MessageType.KEEP_ALIVE_RESP.name
-                and r.detail.get("sequence") == s
+                lambda r, c=channel, s=sequence: (
+                    r.channel == c
+                    and r.kind == MessageType.KEEP_ALIVE_RESP.name
+                    and r.detail.get("sequence") == s
+                )
             )
     await clock.run_for(DURATION - 20.0 + 0.2, step=0.1)
     summary = await asyncio.wait_for(connector.manager.finished(stream.stream_id), 15)

@@ -40,7 +40,14 @@ def main() -> None:
 
     @client.on_audio_data
     def on_audio(data: bytes, size: int, timestamp: int, meta: Any) -> None:
-        emit("audio", size=size, bytes=len(data), timestamp=timestamp, user_id=meta.userId, user_name=meta.userName)
+        emit(
+            "audio",
+            size=size,
+            bytes=len(data),
+            timestamp=timestamp,
+            user_id=meta.userId,
+            user_name=meta.userName,
+        )
 
     @client.on_transcript_data
     def on_transcript(data: bytes, size: int, timestamp: int, meta: Any) -> None:

@@ -23,7 +23,15 @@ from .conftest import SdkProcess
 pytestmark = pytest.mark.interop
 
 # L16, 16 kHz, mono, per-speaker streams (data_opt 2) so each frame names its speaker.
-L16_MULTI = {"content_type": 2, "codec": 1, "sample_rate": 1, "channel": 1, "data_opt": 2, "duration": 20, "frame_size": 320}
+L16_MULTI = {
+    "content_type": 2,
+    "codec": 1,
+    "sample_rate": 1,
+    "channel": 1,
+    "data_opt": 2,
+    "duration": 20,
+    "frame_size": 320,
+}
 KEEP_ALIVE_ROUNDS = 4
 DURATION = 45.0
 
@@ -58,7 +66,9 @@ async def test_official_sdk_streams_from_simulator(
         join = await sdk.first("join_confirm")
         assert join["reason"] == 0, f"join_confirm({join['reason']})"
         await sim.journal.wait_for(lambda r: r.kind == MessageType.CLIENT_READY_ACK.name)
-        channels = sorted({r.channel for r in sim.journal.select(stream_id=stream.stream_id, kind="DATA_HAND_SHAKE_REQ")})
+        channels = sorted(
+            {r.channel for r in sim.journal.select(stream_id=stream.stream_id, kind="DATA_HAND_SHAKE_REQ")}
+        )
         assert channels == ["media:audio", "media:transcript"], "the SDK opens one media socket per type"
 
         t0 = stream.media_started_at
@@ -78,7 +88,8 @@ async def test_official_sdk_streams_from_simulator(
         await clock.run_for(DURATION - KEEP_ALIVE_ROUNDS * 10.0 - 0.1, step=0.1)
         sent_audio = sim.journal.media_counts[(stream.stream_id, "audio")]
         sent_text = sim.journal.media_counts[(stream.stream_id, "transcript")]
-        assert sent_audio > 1000 and sent_text >= 5
+        assert sent_audio > 1000
+        assert sent_text >= 5
         await sdk.wait(lambda ev: sum(e["cb"] == "audio" for e in ev) == sent_audio)
         await sdk.wait(lambda ev: sum(e["cb"] == "transcript" for e in ev) == sent_text)
 

@@ -67,7 +67,7 @@ async def arrived(
     kind: str,
     *,
     count: int = 1,
-    timeout: float = 5.0,  # noqa: ASYNC109 - a bound on a peer that never answers
+    timeout: float = 5.0,
 ) -> Record:
     """Wait until the simulator has journaled ``count`` inbound ``kind`` messages of a stream.
 

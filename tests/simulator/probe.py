@@ -139,7 +139,7 @@ class Probe:
             self._inbox.put_nowait(_CLOSED)
             self._changed.set()
 
-    async def recv(self, *, timeout: float = DEFAULT_TIMEOUT) -> Message:  # noqa: ASYNC109 - a bound on a peer that never answers
+    async def recv(self, *, timeout: float = DEFAULT_TIMEOUT) -> Message:
         """The next message other than a keep-alive request; raise :class:`ProbeClosed` at the end."""
         item = await asyncio.wait_for(self._inbox.get(), timeout)
         if isinstance(item, _Closed):
@@ -149,7 +149,7 @@ class Probe:
             raise AssertionError(f"the server sent a frame that is not an RTMS message: {item.reason}")
         return item
 
-    async def expect(self, kind: type[M], *, where: Any = None, timeout: float = DEFAULT_TIMEOUT) -> M:  # noqa: ASYNC109 - a bound on a peer that never answers
+    async def expect(self, kind: type[M], *, where: Any = None, timeout: float = DEFAULT_TIMEOUT) -> M:
         """The next message of type ``kind`` (satisfying ``where``), skipping others."""
 
         async def find() -> M:
@@ -160,7 +160,7 @@ class Probe:
 
         return await asyncio.wait_for(find(), timeout)
 
-    async def collect(self, kind: type[M], count: int, *, timeout: float = DEFAULT_TIMEOUT) -> list[M]:  # noqa: ASYNC109 - a bound on a peer that never answers
+    async def collect(self, kind: type[M], count: int, *, timeout: float = DEFAULT_TIMEOUT) -> list[M]:
         """The next ``count`` messages of type ``kind``, skipping others."""
 
         async def gather() -> list[M]:
@@ -168,7 +168,7 @@ class Probe:
 
         return await asyncio.wait_for(gather(), timeout)
 
-    async def until_closed(self, *, timeout: float = DEFAULT_TIMEOUT) -> list[Message]:  # noqa: ASYNC109 - a bound on a peer that never answers
+    async def until_closed(self, *, timeout: float = DEFAULT_TIMEOUT) -> list[Message]:
         """Every message received from now until the socket closes."""
         out: list[Message] = []
 
@@ -202,7 +202,7 @@ class Probe:
                 return loaded
         raise KeyError(message)
 
-    async def wait_keep_alives(self, count: int, *, timeout: float = DEFAULT_TIMEOUT) -> list[KeepAliveReq]:  # noqa: ASYNC109 - a bound on a peer that never answers
+    async def wait_keep_alives(self, count: int, *, timeout: float = DEFAULT_TIMEOUT) -> list[KeepAliveReq]:
         """Wait until ``count`` keep-alive requests have arrived in all; return them all."""
 
         async def until() -> None:
@@ -215,7 +215,7 @@ class Probe:
         await asyncio.wait_for(until(), timeout)
         return list(self.keep_alives)
 
-    async def wait_closed(self, *, timeout: float = DEFAULT_TIMEOUT) -> int | None:  # noqa: ASYNC109 - a bound on a peer that never answers
+    async def wait_closed(self, *, timeout: float = DEFAULT_TIMEOUT) -> int | None:
         """Wait for the socket to close; the close frame's code, or ``None`` if it was dropped."""
         await asyncio.wait_for(asyncio.shield(self._reader), timeout)
         return self.close_code

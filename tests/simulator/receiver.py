@@ -72,7 +72,7 @@ class WebhookReceiver:
             if d.event == event and (stream_id is None or d.payload.get("rtms_stream_id") == stream_id)
         ]
 
-    async def wait_for(self, event: str, *, stream_id: str | None = None, timeout: float = 5.0) -> Delivery:  # noqa: ASYNC109 - a bound on a peer that never answers
+    async def wait_for(self, event: str, *, stream_id: str | None = None, timeout: float = 5.0) -> Delivery:
         """The first delivery of ``event`` (for ``stream_id``), waiting a bounded real time."""
 
         async def until() -> Delivery:
