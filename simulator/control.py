@@ -17,6 +17,7 @@ from .clock import ManualClock
 
 if TYPE_CHECKING:
     from .server import Simulator
+    from .stream import SimStream
 
 __all__ = ["PREFIX", "add_control_routes"]
 
@@ -85,19 +86,25 @@ async def _start_stream(request: web.Request) -> web.Response:
     return web.json_response(sim.describe(stream), status=201)
 
 
+def _stream(request: web.Request) -> SimStream:
+    """The stream named in the path, or a 404 in Zoom's error shape."""
+    stream = request.app[_SIM_KEY].engine.streams.get(request.match_info["stream_id"])
+    if stream is None:
+        raise web.HTTPNotFound(
+            text='{"code": 3001, "message": "Stream does not exist."}', content_type="application/json"
+        )
+    return stream
+
+
 async def _get_stream(request: web.Request) -> web.Response:
     sim = request.app[_SIM_KEY]
-    stream = sim.engine.streams.get(request.match_info["stream_id"])
-    if stream is None:
-        return _error(404, 3001, "Stream does not exist.")
+    stream = _stream(request)
     return web.json_response(sim.describe(stream))
 
 
 async def _stop_stream(request: web.Request) -> web.Response:
     sim = request.app[_SIM_KEY]
-    stream = sim.engine.streams.get(request.match_info["stream_id"])
-    if stream is None:
-        return _error(404, 3001, "Stream does not exist.")
+    stream = _stream(request)
     body = await _json_body(request)
     try:
         reason = StopReason(int(body.get("reason", StopReason.MEETING_ENDED)))
@@ -109,9 +116,7 @@ async def _stop_stream(request: web.Request) -> web.Response:
 
 async def _drop_stream(request: web.Request) -> web.Response:
     sim = request.app[_SIM_KEY]
-    stream = sim.engine.streams.get(request.match_info["stream_id"])
-    if stream is None:
-        return _error(404, 3001, "Stream does not exist.")
+    stream = _stream(request)
     sim.engine.drop_connections(stream)
     return web.json_response(sim.describe(stream))
 

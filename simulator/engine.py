@@ -221,15 +221,8 @@ class Engine:
 
     def _signaling_handshake(self, peer: Peer, msg: Message) -> None:
         assert isinstance(msg, SignalingHandshakeReq)
-        stream = self.streams.get(msg.rtms_stream_id)
-        peer.stream_id = msg.rtms_stream_id if stream else None
-        if stream is None or not stream.live:
-            self._reject(
-                peer, StatusCode.INVALID_RTMS_STREAM_ID, f"unknown rtms_stream_id {msg.rtms_stream_id}"
-            )
-            return
-        if not self._signature_ok(stream, msg.signature, msg.meeting_uuid):
-            self._reject(peer, StatusCode.INVALID_SIGNATURE, "invalid signature")
+        stream = self._authenticate(peer, msg)
+        if stream is None:
             return
         if stream.signaling is not None and not stream.signaling.gone:
             self._reject(peer, StatusCode.DUPLICATE_SIGNAL_REQUEST, "duplicate signaling connection")
@@ -257,6 +250,19 @@ class Engine:
         )
         self._start_keep_alive(peer)
 
+    def _authenticate(self, peer: Peer, msg: SignalingHandshakeReq | DataHandshakeReq) -> SimStream | None:
+        """The live stream a handshake names, if its signature is right; else reject (§2, §9.1)."""
+        stream = self.streams.get(msg.rtms_stream_id)
+        peer.stream_id = msg.rtms_stream_id if stream else None
+        if stream is None or not stream.live:
+            reason = f"unknown rtms_stream_id {msg.rtms_stream_id}"
+            self._reject(peer, StatusCode.INVALID_RTMS_STREAM_ID, reason)
+            return None
+        if not self._signature_ok(stream, msg.signature, msg.meeting_uuid):
+            self._reject(peer, StatusCode.INVALID_SIGNATURE, "invalid signature")
+            return None
+        return stream
+
     def _signature_ok(self, stream: SimStream, signature: str, instance_id: str) -> bool:
         try:
             verify_handshake_signature(
@@ -272,15 +278,8 @@ class Engine:
 
     def _data_handshake(self, peer: Peer, msg: Message) -> None:
         assert isinstance(msg, DataHandshakeReq)
-        stream = self.streams.get(msg.rtms_stream_id)
-        peer.stream_id = msg.rtms_stream_id if stream else None
-        if stream is None or not stream.live:
-            self._reject(
-                peer, StatusCode.INVALID_RTMS_STREAM_ID, f"unknown rtms_stream_id {msg.rtms_stream_id}"
-            )
-            return
-        if not self._signature_ok(stream, msg.signature, msg.meeting_uuid):
-            self._reject(peer, StatusCode.INVALID_SIGNATURE, "invalid signature")
+        stream = self._authenticate(peer, msg)
+        if stream is None:
             return
         if stream.signaling is None or stream.signaling.gone:
             self._reject(peer, StatusCode.INVALID_RTMS_STREAM_ID, "no signaling connection for this stream")
