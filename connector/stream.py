@@ -36,6 +36,7 @@ from .protocol import (
     EventSubscription,
     EventType,
     EventUpdate,
+    IllegalTransition,
     KeepAliveReq,
     KeepAliveResp,
     MediaContent,
@@ -61,7 +62,6 @@ from .protocol import (
     Trigger,
     describe,
     handshake_signature,
-    trigger_of,
 )
 
 __all__ = [
@@ -239,19 +239,18 @@ class StreamClient:
         if self.outcome is not None and not isinstance(message, _IN_FLIGHT_DATA):
             return []
         conn = self._conns[socket]
-        trigger = trigger_of(message)
-        if not conn.machine.allows(conn.state, trigger):
-            if self.outcome is not None:
-                return []
-            logger.warning(
-                "stream %s: ignored %s on %s socket in state %s",
-                self.stream_id,
-                message.msg_type.name,
-                socket,
-                conn.state.value,
-            )
+        try:
+            conn.handle(message)  # one table lookup per frame
+        except IllegalTransition:
+            if self.outcome is None:
+                logger.warning(
+                    "stream %s: ignored %s on %s socket in state %s",
+                    self.stream_id,
+                    message.msg_type.name,
+                    socket,
+                    conn.state.value,
+                )
             return []
-        conn.fire(trigger)
         # Most frequent first: this runs for every media frame.
         if isinstance(message, MediaDataAudio):
             return [WriteAudio(message.content)]

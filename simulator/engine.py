@@ -17,6 +17,7 @@ from msgspec import UNSET
 
 from connector.protocol import (
     ClientReadyAck,
+    ConnState,
     DataHandshakeReq,
     DataHandshakeResp,
     Event,
@@ -162,7 +163,7 @@ class Engine:
         """A frame that is not an RTMS message: answer as Zoom does, never with a traceback."""
         self.note(peer.stream_id, peer.channel, "in", "bad_frame", reason=error.reason)
         log.warning("%s: bad frame: %s", peer.channel, error.reason)
-        if peer.machine.state.value == "connected":
+        if peer.machine.state is ConnState.CONNECTED:
             meaning = (
                 StatusCode.INVALID_MESSAGE_TYPE
                 if isinstance(error, UnknownMessageType)
@@ -171,11 +172,11 @@ class Engine:
             self._reject(peer, meaning, error.reason)
 
     def _illegal(self, peer: Peer, message: Message) -> None:
-        state = peer.machine.state.value
-        reason = f"{message.msg_type.name} is not expected on {peer.channel} in state {state}"
+        state = peer.machine.state
+        reason = f"{message.msg_type.name} is not expected on {peer.channel} in state {state.value}"
         self.note(peer.stream_id, peer.channel, "note", "unexpected", reason=reason)
         log.warning("%s", reason)
-        if state == "connected":
+        if state is ConnState.CONNECTED:
             self._reject(peer, StatusCode.INVALID_MESSAGE_TYPE, reason)
 
     def _reject(self, peer: Peer, meaning: StatusCode, reason: str) -> None:
@@ -482,7 +483,7 @@ class Engine:
         if (
             signaling is not None
             and not signaling.gone
-            and signaling.machine.state.value in ("joining", "streaming", "closing")
+            and signaling.machine.state in (ConnState.JOINING, ConnState.STREAMING, ConnState.CLOSING)
         ):
             if stream.media_started_at is not None:
                 signaling.send(

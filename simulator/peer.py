@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from msgspec import UnsetType
 
 from connector.protocol import MEDIA, SIGNALING, Connection, MediaParams, MediaType, Message, encode
@@ -40,7 +40,7 @@ class _Drop:
     """Drop the TCP connection without a close frame (how Zoom provokes an SDK reconnect)."""
 
 
-_Item = bytes | str | _Close | _Drop
+_Item = bytes | _Close | _Drop
 
 
 class Peer:
@@ -70,7 +70,7 @@ class Peer:
         self.keep_alive_timer: Timer | None = None
         self.timers: list[Timer] = []  # media pumps and the like, cancelled on detach
         self.gone = False
-        self._binary = frame_kind is FrameKind.BINARY
+        self._opcode = WSMsgType.BINARY if frame_kind is FrameKind.BINARY else WSMsgType.TEXT
         self._on_sent = on_sent
         self._outbox: asyncio.Queue[_Item] = asyncio.Queue()
         self._writer = asyncio.get_running_loop().create_task(self._drain())
@@ -87,20 +87,17 @@ class Peer:
 
     def send(self, message: Message) -> None:
         """Queue ``message``; the state machine is advanced now, so order is kept."""
-        if self.gone:
-            return
-        self.machine.handle(message)
-        data = encode(message)
-        self._outbox.put_nowait(data if self._binary else data.decode())
-        self._on_sent(self, message)
+        if not self.gone:
+            self.machine.handle(message)
+            self.send_unchecked(message)
 
     def send_unchecked(self, message: Message) -> None:
         """Queue ``message`` without consulting the state machine (handshake rejections)."""
-        if self.gone:
-            return
-        data = encode(message)
-        self._outbox.put_nowait(data if self._binary else data.decode())
-        self._on_sent(self, message)
+        if not self.gone:
+            # The encoded bytes go out as they are, in a text or a binary frame: no decode
+            # and re-encode per media frame.
+            self._outbox.put_nowait(encode(message))
+            self._on_sent(self, message)
 
     def close(self, code: int = 1000) -> None:
         self._finish(_Close(code))
@@ -129,9 +126,7 @@ class Peer:
             while True:
                 item = await self._outbox.get()
                 if isinstance(item, bytes):
-                    await ws.send_bytes(item)
-                elif isinstance(item, str):
-                    await ws.send_str(item)
+                    await ws.send_frame(item, self._opcode)
                 elif isinstance(item, _Close):
                     await ws.close(code=item.code)
                     return
@@ -143,9 +138,6 @@ class Peer:
         except (ConnectionError, RuntimeError, asyncio.CancelledError) as exc:
             # The client went away while we were writing; the reader side reports it.
             log.debug("writer for %s stopped: %r", self.channel, exc)
-
-    async def wait_closed(self) -> None:
-        await asyncio.shield(self._writer)
 
     def stop_writer(self) -> None:
         self._writer.cancel()

@@ -38,6 +38,10 @@ class ConnState(enum.Enum):
     CLOSING = "closing"  # STREAM_CLOSE_REQ sent, stream end awaited
     CLOSED = "closed"  # rejected, terminated or socket gone
 
+    # Members are singletons compared by identity, so the C identity hash is correct and
+    # keeps the per-frame table lookup cheap (Enum's own __hash__ is a Python function).
+    __hash__ = object.__hash__
+
 
 class Trigger(enum.Enum):
     """What happened on a connection. Most are one message type; some depend on content."""
@@ -61,6 +65,8 @@ class Trigger(enum.Enum):
     STREAM_CLOSE_RESP = "stream_close_resp"
     VIDEO_SUBSCRIPTION = "video_subscription"  # msgs 28, 29
     SOCKET_CLOSED = "socket_closed"  # not a message: the WebSocket went away
+
+    __hash__ = object.__hash__  # see ConnState
 
 
 _SIMPLE_TRIGGERS: dict[MessageType, Trigger] = {
