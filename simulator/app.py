@@ -4,6 +4,10 @@ Each socket becomes a :class:`~.peer.Peer`; frames are decoded with the protocol
 handed to the :class:`~.engine.Engine`. The SDK's upgrade quirks need nothing special:
 ``Sec-WebSocket-Protocol: websocket`` is not echoed (the SDK accepts that), ``x-websocket-token``
 is ignored and a ``Host`` without port is fine (§1.1). PINGs are answered by aiohttp.
+
+One simulator plays several RTMS "servers": the endpoints are served at their plain paths
+(region 1) and again under ``/r<N>`` (``/r2/rtms/signaling``, ``/r2/rtms/media/audio``), so a
+failover can move a stream to "another server" whose URLs differ (§7.1, failover).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ log = logging.getLogger("simulator.app")
 
 SIGNALING_PATH = "/rtms/signaling"
 MEDIA_PATH = "/rtms/media/{kind}"
+REGION_PREFIX = "/r{region:[1-9][0-9]{0,5}}"
 _MEDIA_KEYS = {t.key for t in MediaType.singles()} | {"all"}
 
 ENGINE_KEY = web.AppKey("engine", Engine)
@@ -30,8 +35,9 @@ ENGINE_KEY = web.AppKey("engine", Engine)
 
 def add_socket_routes(app: web.Application, engine: Engine) -> None:
     app[ENGINE_KEY] = engine
-    app.router.add_get(SIGNALING_PATH, _signaling)
-    app.router.add_get(MEDIA_PATH, _media)
+    for prefix in ("", REGION_PREFIX):
+        app.router.add_get(prefix + SIGNALING_PATH, _signaling)
+        app.router.add_get(prefix + MEDIA_PATH, _media)
 
 
 async def _signaling(request: web.Request) -> web.StreamResponse:
@@ -56,6 +62,7 @@ async def _serve(request: web.Request, kind: PeerKind, path_kind: str) -> web.St
         path_kind=path_kind,
         frame_kind=engine.config.frame_kind,
         on_sent=engine.on_sent,
+        region=int(request.match_info.get("region", 1)),
     )
     try:
         async for frame in ws:

@@ -146,6 +146,12 @@ class ManualClock(Clock):
             remaining -= delta
             await settle()
 
+    def next_deadline(self) -> float | None:
+        """When the earliest live timer falls due, or ``None`` if none is scheduled."""
+        while self._heap and self._heap[0][2].cancelled:
+            heapq.heappop(self._heap)
+        return self._heap[0][0] if self._heap else None
+
     @property
     def pending(self) -> int:
         return sum(1 for _, _, t in self._heap if not t.cancelled)

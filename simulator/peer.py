@@ -8,7 +8,6 @@ time) they were produced. Closing and dropping are queued too, after what was se
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -19,16 +18,11 @@ from msgspec import UnsetType
 from connector.protocol import MEDIA, SIGNALING, Connection, MediaParams, MediaType, Message, encode
 
 from .clock import Timer
-from .config import FrameKind
+from .config import FrameKind, PeerKind
 
 __all__ = ["Peer", "PeerKind"]
 
 log = logging.getLogger("simulator.peer")
-
-
-class PeerKind(enum.Enum):
-    SIGNALING = "signaling"
-    MEDIA = "media"
 
 
 class _Close:
@@ -55,11 +49,13 @@ class Peer:
         path_kind: str,
         frame_kind: FrameKind,
         on_sent: Callable[[Peer, Message], None],
+        region: int = 1,
     ) -> None:
         self.ws = ws
         self.request = request
         self.kind = kind
         self.path_kind = path_kind  # the URL key it connected to: "signaling", "audio", "all", ...
+        self.region = region  # which of the simulator's RTMS "servers" it reached (app.py)
         self.machine = Connection(SIGNALING if kind is PeerKind.SIGNALING else MEDIA)
         self.stream_id: str | None = None
         self.media_type = MediaType.UNDEFINED

@@ -281,8 +281,10 @@ class Rest(_Step, tag="rest", kw_only=True):
 
     action: Literal["start", "stop", "pause", "resume"]
     app: Name | None = None
-    token: Literal["valid", "expired", "invalid", "no_scope"] = "valid"
-    participant_user_id: Name | Literal[""] | None = None  # a user id; "" leaves it out
+    # valid: Server-to-Server token; not_host: a user token of the app owner (not the host)
+    token: Literal["valid", "expired", "invalid", "no_scope", "not_host"] = "valid"
+    # a user id; "" leaves the field out; omitted: the meeting's host
+    participant_user_id: Annotated[str, msgspec.Meta(pattern=r"^([A-Za-z0-9][A-Za-z0-9_.-]*)?$")] | None = None
     meeting_id: str | None = None  # override the path id (e.g. a meeting that does not exist)
 
 
@@ -354,7 +356,7 @@ class Expect(_Strict, kw_only=True):
     session_states: tuple[str, ...] | None = None  # SESSION_STATE_UPDATE states, in order
     rest: tuple[RestExpect, ...] | None = None  # responses to the timeline's rest steps, in order
     decisions: tuple[str, ...] | None = None  # governance rules that fired, in order
-    max_signaling_connections: Annotated[int, msgspec.Meta(ge=0)] | None = None  # at any moment
+    signaling_handshakes: dict[int, int] | None = None  # status_code -> signaling handshake answers
 
 
 class Scenario(_Strict, kw_only=True):
@@ -462,9 +464,9 @@ def _check_references(s: Scenario, source: str) -> None:
     known(s.client.sign_as, apps, "app", "$.client.sign_as")
     for i, step in enumerate(s.timeline):
         path = f"$.timeline[{i}]"
-        if step.meeting is None and len(meetings) > 1:
+        if step.meeting is None and len(meetings) > 1:  # copies of one meeting count as one
             raise ScenarioError(source, "name the meeting: this scenario has several", field=f"{path}.meeting")
-        known(step.meeting, meetings, "meeting", f"{path}.meeting")
+        known(_spec_of(step.meeting, s), meetings, "meeting", f"{path}.meeting")
         for attr, pool, kind in (("user", users, "user"), ("to", users, "user"), ("app", apps, "app")):
             known(getattr(step, attr, None), pool, kind, f"{path}.{attr}")
         if isinstance(step, SetSetting):
@@ -478,6 +480,17 @@ def _check_references(s: Scenario, source: str) -> None:
             raise ScenarioError(
                 source, f"steps must be in time order: {times[i]} comes after {times[i - 1]}", field=f"$.timeline[{i}].at"
             )
+
+
+def _spec_of(meeting: str | None, s: Scenario) -> str | None:
+    """``standup.3`` names the third copy of meeting ``standup``."""
+    if meeting is None or any(m.id == meeting for m in s.meetings):
+        return meeting
+    base, _, n = meeting.rpartition(".")
+    spec = next((m for m in s.meetings if m.id == base), None)
+    if spec is not None and n.isdigit() and 1 <= int(n) <= spec.copies:
+        return base
+    return meeting
 
 
 def schema() -> dict[str, Any]:

@@ -4,16 +4,21 @@ The lifecycle is a transition table over :class:`~connector.protocol.StreamState
 timeline turns a :class:`~.speech.MeetingScript` into timers on the scenario clock: audio
 frames every ``send_rate`` ms on each audio socket, transcript segments when an utterance
 ends, active-speaker and participant events, and the meeting's end.
+
+Participants come from the script and, for a scenario engine, from outside
+(:meth:`SimStream.admit` / :meth:`SimStream.dismiss`); either way one code path tells the client.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 import uuid
 import weakref
 from dataclasses import dataclass, field
 from functools import partial
+from urllib.parse import urlsplit, urlunsplit
 
 from msgspec import UNSET
 
@@ -43,7 +48,7 @@ from .journal import Journal
 from .peer import Peer
 from .speech import MeetingScript, Utterance
 
-__all__ = ["LIFECYCLE", "IllegalStreamTransition", "SimStream"]
+__all__ = ["LIFECYCLE", "IllegalStreamTransition", "SimStream", "region_of", "with_region"]
 
 log = logging.getLogger("simulator.stream")
 
@@ -69,6 +74,24 @@ class IllegalStreamTransition(Exception):
         super().__init__(f"stream {stream_id}: {old.name} -> {new.name} is not a stream transition")
 
 
+_REGION_PATH = re.compile(r"^/r([1-9][0-9]*)(/.*)$")
+
+
+def region_of(url: str) -> int:
+    """Which of the simulator's RTMS "servers" ``url`` names: ``/r<N>/...`` is N, else 1."""
+    found = _REGION_PATH.match(urlsplit(url).path)
+    return int(found.group(1)) if found else 1
+
+
+def with_region(url: str, region: int) -> str:
+    """``url`` moved to server ``region`` (the ``/r<N>`` aliases of app.py)."""
+    parts = urlsplit(url)
+    found = _REGION_PATH.match(parts.path)
+    rest = found.group(2) if found else parts.path
+    path = rest if region == 1 else f"/r{region}{rest}"
+    return urlunsplit(parts._replace(path=path))
+
+
 @dataclass(eq=False)
 class SimStream:
     """One stream of one meeting (or webinar, session, engagement)."""
@@ -90,7 +113,12 @@ class SimStream:
     stop_reason: int | None = None
     interrupted_cause: StopReason | None = None
     timers: list[Timer] = field(default_factory=list)
-    window_timer: Timer | None = None
+    window_timer: Timer | None = None  # connect timeout, or the signaling reconnection window
+    media_windows: dict[int, Timer] = field(default_factory=dict)  # media_type → its window
+    paused: bool = False  # the host (or the app) paused the stream: no media flows
+    ends_with_script: bool = True  # the meeting ends when the script does
+    guests: dict[int, str] = field(default_factory=dict)  # joined from outside the script
+    departed: set[int] = field(default_factory=set)  # scripted people sent away from outside
 
     def move(self, new: StreamState) -> None:
         if new is self.state:
@@ -110,13 +138,45 @@ class SimStream:
     def peers_carrying(self, media: MediaType) -> list[Peer]:
         return [p for p in self.media.values() if not p.gone and p.carries(media)]
 
+    @property
+    def region(self) -> int:
+        """The RTMS "server" this stream is served by (moved by a failover)."""
+        return region_of(self.server_urls)
+
     def present(self, t: float) -> list[int]:
-        return [p.user_id for p in self.script.participants if p.present_at(t)]
+        scripted = [
+            p.user_id for p in self.script.participants if p.present_at(t) and p.user_id not in self.departed
+        ]
+        return scripted + [uid for uid in self.guests if uid not in scripted]
+
+    def knows(self, user_id: int) -> bool:
+        return user_id in self.guests or any(p.user_id == user_id for p in self.script.participants)
+
+    def name_of(self, user_id: int) -> str:
+        if user_id in self.guests:
+            return self.guests[user_id]
+        return self.script.participant(user_id).user_name
+
+    def admit(self, user_id: int, user_name: str) -> None:
+        """Someone joins from outside the script."""
+        self.departed.discard(user_id)
+        self.guests[user_id] = user_name
+
+    def dismiss(self, user_id: int) -> None:
+        """Someone leaves from outside the script (a guest, or a scripted participant)."""
+        if self.guests.pop(user_id, None) is None:
+            self.departed.add(user_id)
+
+    def cancel_media_windows(self) -> None:
+        for timer in self.media_windows.values():
+            timer.cancel()
+        self.media_windows.clear()
 
     def cancel_timers(self) -> None:
         for timer in self.timers:
             timer.cancel()
         self.timers.clear()
+        self.cancel_media_windows()
         if self.window_timer is not None:
             self.window_timer.cancel()
             self.window_timer = None
@@ -188,19 +248,21 @@ class Timeline:
 
     def _send_join(self, user_ids: list[int]) -> None:
         s = self.stream
-        people = tuple(
-            Participant(user_id=uid, user_name=s.script.participant(uid).user_name) for uid in user_ids
-        )
+        people = tuple(Participant(user_id=uid, user_name=s.name_of(uid)) for uid in user_ids)
         s.announced.update(user_ids)
         self.send_event(
             Event(event_type=EventType.PARTICIPANT_JOIN, timestamp=self.clock.epoch_ms(), participants=people)
         )
 
     def join(self, user_id: int) -> None:
-        if EventType.PARTICIPANT_JOIN in self.stream.subscribed:
+        """``user_id`` joins (scripted or from outside): tell a subscribed client."""
+        if user_id in self.stream.departed:
+            return  # a scripted participant sent away from outside does not come back by script
+        if EventType.PARTICIPANT_JOIN in self.stream.subscribed and self.stream.media_started_at is not None:
             self._send_join([user_id])
 
     def leave(self, user_id: int) -> None:
+        """``user_id`` leaves: tell the client, if it was told of the join."""
         s = self.stream
         if user_id in s.announced:
             s.announced.discard(user_id)
@@ -225,6 +287,8 @@ class Timeline:
 
     def transcript(self, u: Utterance) -> None:
         s = self.stream
+        if s.paused:
+            return  # what is said while the stream is paused is not transcribed for the app
         name = s.script.participant(u.user_id).user_name
         for peer in s.peers_carrying(MediaType.TRANSCRIPT):
             params = peer.params.transcript
@@ -277,7 +341,7 @@ class Timeline:
         def fire() -> None:
             if peer.gone or not self.stream.live:
                 return
-            if self.stream.state is not S.PAUSED:
+            if not self.stream.paused:
                 self._send_audio(peer, source, script_t, multi)
             self._schedule_frame(peer, source, index + 1, step, multi)
 
