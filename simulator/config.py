@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from connector.protocol import MediaType, StatusTable, StopReason
 
@@ -159,3 +160,33 @@ class SimulatorConfig:
         if missing:
             named = sorted(f"{kind.value}/{loss.value}" for kind, loss in missing)
             raise ValueError(f"lost_connection_stop_reasons lacks {', '.join(named)}")
+
+    @classmethod
+    def from_switches(cls, switches: Any, **overrides: Any) -> SimulatorConfig:
+        """The configuration a scenario file's ``switches`` ask for (``simulator.scenario.Switches``).
+
+        Every switch named like a field here is taken, enum switches by their values
+        (``"replace"`` → :attr:`DuplicatePolicy.REPLACE`); switches that are not the
+        simulator core's (``breakout``, ``rest_rate_limit``) are left to their owners.
+        ``overrides`` (e.g. ``seed``, ``tls_port``) win.
+        """
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in overrides or not hasattr(switches, f.name):
+                continue
+            value = getattr(switches, f.name)
+            enum_type = _ENUM_SWITCHES.get(f.name)
+            if enum_type is not None:
+                value = enum_type(value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            values[f.name] = value
+        return cls(**values, **overrides)
+
+
+_ENUM_SWITCHES: dict[str, type[enum.Enum]] = {
+    "status_table": StatusTable,
+    "frame_kind": FrameKind,
+    "duplicate_connection": DuplicatePolicy,
+    "auth_failure": AuthFailure,
+}

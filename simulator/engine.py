@@ -3,12 +3,19 @@
 This is where the simulator decides what Zoom would answer (docs/protocol.md §9.1). The
 aiohttp layer (:mod:`.app`) feeds it decoded messages and socket closures; it answers through
 :class:`~.peer.Peer` outboxes and schedules everything timed on the :class:`~.clock.Clock`.
+
+A scenario engine drives it from outside with the operations Zoom performs on its own:
+:meth:`Engine.pause` / :meth:`Engine.resume`, :meth:`Engine.participant_joined` /
+:meth:`Engine.participant_left`, and the faults :meth:`Engine.drop_signaling`,
+:meth:`Engine.drop_media`, :meth:`Engine.failover` and :meth:`Engine.terminate`.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
-import secrets
+import random
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -53,18 +60,19 @@ from connector.protocol import (
 )
 
 from .clock import Clock
-from .config import SimulatorConfig
+from .config import App, AuthFailure, DuplicatePolicy, Loss, SimulatorConfig
 from .journal import Journal, Record
 from .negotiation import Rejected, negotiate
 from .peer import Peer, PeerKind
 from .speech import MeetingScript
-from .stream import SimStream, Timeline
+from .stream import SimStream, Timeline, with_region
 
 __all__ = ["Engine"]
 
 log = logging.getLogger("simulator.engine")
 
 _MEDIA_MESSAGES = frozenset(range(MessageType.MEDIA_DATA_AUDIO, MessageType.MEDIA_DATA_CHAT + 1))
+_TOLD = (ConnState.JOINING, ConnState.STREAMING)  # signaling states that hear state updates
 
 WebhookFn = Callable[[SimStream, RtmsEventKind, dict[str, Any]], None]
 
@@ -79,6 +87,10 @@ class Engine:
         self.streams: dict[str, SimStream] = {}
         self.timelines: dict[str, Timeline] = {}
         self._webhook = webhook
+        # Every generated id comes from here, so a seeded simulator replays the same ids.
+        self.rng: random.Random = (
+            random.Random(config.seed) if config.seed is not None else random.SystemRandom()
+        )
 
     # -- journal ---------------------------------------------------------------------------
 
@@ -100,6 +112,24 @@ class Engine:
     def _status(self, meaning: StatusCode) -> int:
         return self.config.status_table.code(meaning)
 
+    def _lost(self, kind: PeerKind, loss: Loss) -> StopReason:
+        """The stop reason if a connection lost this way is not back in time (config table)."""
+        return self.config.lost_connection_stop_reasons[(kind, loss)]
+
+    # -- ids ---------------------------------------------------------------------------------
+
+    def new_stream_id(self) -> str:
+        """An ``rtms_stream_id``: 32 lowercase hex digits, as Zoom's."""
+        return f"{self.rng.getrandbits(128):032x}"
+
+    def new_session_id(self) -> str:
+        """An ``rtms_session_id`` (a UUID's 32 hex digits)."""
+        return uuid.UUID(int=self.rng.getrandbits(128), version=4).hex
+
+    def new_instance_id(self) -> str:
+        """A meeting (webinar, session) UUID in Zoom's style: 16 bytes base64, 22 chars + ``==``."""
+        return base64.b64encode(self.rng.getrandbits(128).to_bytes(16, "big")).decode("ascii")
+
     # -- streams ---------------------------------------------------------------------------
 
     def create_stream(
@@ -110,18 +140,31 @@ class Engine:
         server_urls: str,
         webhook_url: str | None = None,
         instance_id: str | None = None,
+        stream_id: str | None = None,
+        ends_with_script: bool = True,
+        app: App | None = None,
     ) -> SimStream:
-        stream_id = secrets.token_hex(16)
+        """A new stream (no webhook is sent here) of ``app`` (default: the configured app).
+
+        Ids not given come from :attr:`rng`. ``ends_with_script=False``: the meeting does not
+        end when the script does; whoever drives the simulator ends it (:meth:`terminate`).
+        """
+        if stream_id is None:
+            stream_id = self.new_stream_id()
+        elif stream_id in self.streams:
+            raise ValueError(f"a stream {stream_id} exists already")
         if instance_id is None:
-            instance_id = secrets.token_urlsafe(16)[:22] + "=="
+            instance_id = self.new_instance_id()
         stream = SimStream(
             stream_id=stream_id,
             instance_id=instance_id,
             product=product,
-            app=self.config.app,
+            app=app or self.config.app,
             script=script,
             server_urls=server_urls,
             webhook_url=webhook_url,
+            session_id=self.new_session_id(),
+            ends_with_script=ends_with_script,
         )
         self.streams[stream_id] = stream
         self.timelines[stream_id] = Timeline(stream, self.clock, self.journal)
@@ -212,7 +255,9 @@ class Engine:
             return
         if already_gone or not stream.live:
             return
-        cause = StopReason.AWAIT_RECONNECTION_TIMEOUT
+        # A close frame is a client that left on purpose; TCP gone without one is an abnormal
+        # close (§5.3 reasons 15, 16). Which reason Zoom really sends is unconfirmed (config).
+        cause = self._lost(peer.kind, Loss.CLIENT_CLOSED if clean else Loss.CLIENT_DROPPED)
         if peer.kind is PeerKind.SIGNALING:
             self.interrupt(stream, cause)
         else:
@@ -226,8 +271,16 @@ class Engine:
         if stream is None:
             return
         if stream.signaling is not None and not stream.signaling.gone:
-            self._reject(peer, StatusCode.DUPLICATE_SIGNAL_REQUEST, "duplicate signaling connection")
-            return
+            if self.config.duplicate_connection is DuplicatePolicy.REJECT:
+                self._reject(peer, StatusCode.DUPLICATE_SIGNAL_REQUEST, "duplicate signaling connection")
+                return
+            # The newest connection wins: the old one and its media sockets are closed
+            # gracefully; the stream itself goes on, so nothing is interrupted or announced.
+            for media_peer in stream.media.values():
+                self._kick(media_peer)
+            stream.media.clear()
+            stream.cancel_media_windows()
+            self._kick(stream.signaling)
         stream.signaling = peer
         # Subscriptions and "who was announced" belong to a signaling connection: a client
         # that reconnects subscribes again (the SDK re-runs its whole join, §6.2) and must be
@@ -251,6 +304,11 @@ class Engine:
         )
         self._start_keep_alive(peer)
 
+    def _kick(self, old: Peer) -> None:
+        """Close ``old`` with a close frame because a newer connection replaces it."""
+        self.note(old.stream_id, old.channel, "note", "replaced", policy=DuplicatePolicy.REPLACE.value)
+        old.close(1000)
+
     def _authenticate(self, peer: Peer, msg: SignalingHandshakeReq | DataHandshakeReq) -> SimStream | None:
         """The live stream a handshake names, if its signature is right; else reject (§2, §9.1)."""
         stream = self.streams.get(msg.rtms_stream_id)
@@ -259,8 +317,22 @@ class Engine:
             reason = f"unknown rtms_stream_id {msg.rtms_stream_id}"
             self._reject(peer, StatusCode.INVALID_RTMS_STREAM_ID, reason)
             return None
+        if peer.region != stream.region:
+            # After a failover the old server no longer knows the stream (§7.1).
+            reason = f"rtms_stream_id {msg.rtms_stream_id} is not served here"
+            self._reject(peer, StatusCode.INVALID_RTMS_STREAM_ID, reason)
+            return None
         if not self._signature_ok(stream, msg.signature, msg.meeting_uuid):
-            self._reject(peer, StatusCode.INVALID_SIGNATURE, "invalid signature")
+            if self.config.auth_failure is AuthFailure.STOP:
+                # Field report F1 (§10 item 2): no handshake response, the socket closes, and
+                # the stream ends with AUTHENTICATION_FAILURE.
+                self.note(
+                    stream.stream_id, peer.channel, "note", "auth_failure", policy=AuthFailure.STOP.value
+                )
+                peer.close(1000)
+                self.terminate(stream, StopReason.AUTHENTICATION_FAILURE)
+            else:
+                self._reject(peer, StatusCode.INVALID_SIGNATURE, "invalid signature")
             return None
         return stream
 
@@ -286,6 +358,9 @@ class Engine:
             self._reject(peer, StatusCode.INVALID_RTMS_STREAM_ID, "no signaling connection for this stream")
             return
         live = {t: p for t, p in stream.media.items() if not p.gone}
+        if self.config.duplicate_connection is DuplicatePolicy.REPLACE and msg.media_type in live:
+            self._kick(live.pop(msg.media_type))
+            del stream.media[msg.media_type]
         if MediaType.ALL in live or (msg.media_type == MediaType.ALL and live):
             self._reject(
                 peer, StatusCode.MEDIA_DATA_ALL_CONNECTION_EXIST, "a media connection for all types exists"
@@ -302,6 +377,9 @@ class Engine:
         peer.media_type = MediaType(msg.media_type)
         peer.params = params
         stream.media[msg.media_type] = peer
+        window = stream.media_windows.pop(msg.media_type, None)
+        if window is not None:  # the lost socket of this type is back in time
+            window.cancel()
         peer.send(DataHandshakeResp(status_code=0, reason="", payload_encrypted=False, media_params=params))
         self._start_keep_alive(peer)
         if stream.media_started_at is not None and stream.live:
@@ -314,20 +392,27 @@ class Engine:
             return
         timeline = self.timelines[stream.stream_id]
         first = stream.media_started_at is None
-        stream.move(StreamState.ACTIVE)
+        if stream.state is StreamState.INACTIVE:
+            stream.move(StreamState.ACTIVE)
         now = self.clock.epoch_ms()
         if first:
             timeline.start()
-            stream.timers.append(
-                self.clock.call_at(
-                    timeline.end_at(), lambda: self.terminate(stream, StopReason.MEETING_ENDED)
+            if stream.ends_with_script:
+                stream.timers.append(
+                    self.clock.call_at(
+                        timeline.end_at(), lambda: self.terminate(stream, StopReason.MEETING_ENDED)
+                    )
                 )
-            )
         timeline.send_event(Event(event_type=EventType.FIRST_PACKET_TIMESTAMP, timestamp=now))
         peer.send(
             SessionStateUpdate(rtms_session_id=stream.session_id, state=SessionState.STARTED, timestamp=now)
         )
         peer.send(StreamStateUpdate(rtms_stream_id=stream.stream_id, state=StreamState.ACTIVE, timestamp=now))
+        if stream.paused:
+            # Paused before this client was ready (or while it reconnected): tell it at once.
+            if stream.state in (StreamState.ACTIVE, StreamState.RESUMED):
+                stream.move(StreamState.PAUSED)
+            self._tell_pause(stream)
         for media_peer in stream.media.values():
             timeline.start_audio(media_peer)
         timeline.announce_present()
@@ -367,9 +452,9 @@ class Engine:
         if stream is None:
             return
         known = msg.rtms_session_id in (UNSET, stream.session_id)
-        state = (
-            SessionState.STARTED if known and stream.media_started_at is not None else SessionState.INACTIVE
-        )
+        state = SessionState.INACTIVE
+        if known and stream.media_started_at is not None:
+            state = SessionState.PAUSED if stream.paused else SessionState.STARTED
         peer.send(
             SessionStateResp(
                 rtms_session_id=msg.rtms_session_id, state=state, timestamp=self.clock.epoch_ms()
@@ -393,7 +478,7 @@ class Engine:
         stream = self._stream_of(peer)
         if stream is None:
             return
-        known = any(p.user_id == msg.user_id for p in stream.script.participants)
+        known = stream.knows(msg.user_id)
         status, reason = (0, "OK") if known else (self._status(StatusCode.INVALID_PAYLOAD), "unknown user_id")
         peer.send(
             VideoSubscriptionResp(
@@ -432,22 +517,30 @@ class Engine:
             return
         if peer is stream.signaling:
             stream.signaling = None
-            self.interrupt(stream, StopReason.KEEP_ALIVE_TIMEOUT)
+            self.interrupt(stream, self._lost(PeerKind.SIGNALING, Loss.KEEP_ALIVE))
         else:
             stream.media.pop(int(peer.media_type), None)
-            self.media_interrupted(stream, peer, StopReason.KEEP_ALIVE_TIMEOUT)
+            self.media_interrupted(stream, peer, self._lost(PeerKind.MEDIA, Loss.KEEP_ALIVE))
 
     # -- interruption and end ----------------------------------------------------------------
 
-    def interrupt(self, stream: SimStream, cause: StopReason) -> None:
-        """The signaling connection is lost: drop media, tell the app, wait for a reconnect."""
+    def interrupt(
+        self, stream: SimStream, cause: StopReason, *, notify: bool = True, close_frame: bool = False
+    ) -> None:
+        """The signaling connection is lost: media goes too, the app is told (``*_interrupted``
+        unless ``notify`` is false), and the stream waits 60 s for a reconnect, else ``cause``."""
         for media_peer in list(stream.media.values()):
-            media_peer.drop()
+            if close_frame:
+                media_peer.close(1000)
+            else:
+                media_peer.drop()
         stream.media.clear()
+        stream.cancel_media_windows()  # the signaling window decides now
         stream.move(StreamState.INTERRUPTED)
         stream.interrupted_cause = cause
         self.note(stream.stream_id, "control", "note", "interrupted", cause=int(cause))
-        self._webhook(stream, RtmsEventKind.INTERRUPTED, {})
+        if notify:
+            self._webhook(stream, RtmsEventKind.INTERRUPTED, {})
         if stream.window_timer is not None:
             stream.window_timer.cancel()
         stream.window_timer = self.clock.call_later(
@@ -455,7 +548,7 @@ class Engine:
         )
 
     def media_interrupted(self, stream: SimStream, peer: Peer, cause: StopReason) -> None:
-        """One media connection is lost: tell the app on signaling, wait for that socket."""
+        """One media connection is lost: tell the app on signaling, wait 65 s for that socket."""
         timeline = self.timelines[stream.stream_id]
         timeline.send_event(
             Event(event_type=EventType.MEDIA_CONNECTION_INTERRUPTED, timestamp=self.clock.epoch_ms())
@@ -463,10 +556,14 @@ class Engine:
         media_type = int(peer.media_type)
 
         def expired() -> None:
+            stream.media_windows.pop(media_type, None)
             if media_type not in stream.media and stream.live:
                 self.terminate(stream, cause)
 
-        stream.timers.append(self.clock.call_later(self.config.media_reconnect_window, expired))
+        old = stream.media_windows.pop(media_type, None)
+        if old is not None:
+            old.cancel()
+        stream.media_windows[media_type] = self.clock.call_later(self.config.media_reconnect_window, expired)
 
     def _window_expired(self, stream: SimStream, cause: StopReason) -> None:
         if stream.state is StreamState.INTERRUPTED:
@@ -512,6 +609,150 @@ class Engine:
         """Drop every socket of a stream without close frames (§9.1 point 8)."""
         for peer in stream.peers():
             peer.drop()
+
+    # -- driven from outside: pause, participants ----------------------------------------------
+
+    def pause(self, stream: SimStream) -> None:
+        """The stream is paused (host, app owner or REST, §8.1): no media until :meth:`resume`.
+
+        A client that is ready hears SESSION_STATE_UPDATE PAUSED (3) and STREAM_STATE_UPDATE
+        PAUSED (5); keep-alives and events go on. A stream paused before its client is ready
+        (or while it reconnects) is remembered and told when the client is ready. Pausing a
+        stream that ended, or is paused, changes nothing and is journaled.
+        """
+        if not stream.live or stream.paused:
+            self._ignored(stream, "pause")
+            return
+        stream.paused = True
+        self.note(stream.stream_id, "control", "note", "paused", state=stream.state.name)
+        if stream.state in (StreamState.ACTIVE, StreamState.RESUMED):
+            stream.move(StreamState.PAUSED)
+            self._tell_pause(stream)
+
+    def resume(self, stream: SimStream) -> None:
+        """A paused stream resumes: SESSION_STATE_UPDATE RESUMED (4), STREAM_STATE_UPDATE
+        RESUMED (6), and media flows again on the stream's timeline."""
+        if not stream.live or not stream.paused:
+            self._ignored(stream, "resume")
+            return
+        stream.paused = False
+        self.note(stream.stream_id, "control", "note", "resumed", state=stream.state.name)
+        if stream.state is StreamState.PAUSED:
+            stream.move(StreamState.RESUMED)
+            self._tell_pause(stream)
+
+    def _tell_pause(self, stream: SimStream) -> None:
+        signaling = stream.signaling
+        if signaling is None or signaling.gone or signaling.machine.state not in _TOLD:
+            return
+        session, state = (
+            (SessionState.PAUSED, StreamState.PAUSED)
+            if stream.paused
+            else (SessionState.RESUMED, StreamState.RESUMED)
+        )
+        now = self.clock.epoch_ms()
+        signaling.send(SessionStateUpdate(rtms_session_id=stream.session_id, state=session, timestamp=now))
+        signaling.send(StreamStateUpdate(rtms_stream_id=stream.stream_id, state=state, timestamp=now))
+
+    def _ignored(self, stream: SimStream, action: str) -> None:
+        self.note(
+            stream.stream_id,
+            "control",
+            "note",
+            "ignored",
+            action=action,
+            state=stream.state.name,
+            paused=stream.paused,
+        )
+
+    def participant_joined(self, stream: SimStream, user_id: int, user_name: str) -> None:
+        """Someone joins the meeting (driven from outside the script): EVENT_UPDATE
+        PARTICIPANT_JOIN (3) to a client subscribed to it, as for scripted joins."""
+        if not stream.live:
+            self._ignored(stream, "participant_joined")
+            return
+        stream.admit(user_id, user_name)
+        self.note(
+            stream.stream_id, "control", "note", "participant_joined", user_id=user_id, user_name=user_name
+        )
+        self.timelines[stream.stream_id].join(user_id)
+
+    def participant_left(self, stream: SimStream, user_id: int) -> None:
+        """Someone leaves: EVENT_UPDATE PARTICIPANT_LEAVE (4) if the client was told of the join."""
+        if not stream.live:
+            self._ignored(stream, "participant_left")
+            return
+        stream.dismiss(user_id)
+        self.note(stream.stream_id, "control", "note", "participant_left", user_id=user_id)
+        self.timelines[stream.stream_id].leave(user_id)
+
+    # -- faults on Zoom's side -----------------------------------------------------------------
+
+    def _fault(self, stream: SimStream, fault: str, **detail: Any) -> None:
+        self.note(stream.stream_id, "control", "note", "fault", fault=fault, **detail)
+
+    def drop_signaling(self, stream: SimStream, *, close_frame: bool) -> None:
+        """Zoom loses the signaling connection (with or without a close frame); the media
+        sockets go the same way. ``*_interrupted`` is sent and the stream waits 60 s for a
+        reconnect, else it ends with SIGNAL_CONNECTION_INTERRUPTED (13)."""
+        peer = stream.signaling
+        if not stream.live or peer is None or peer.gone:
+            self._ignored(stream, "drop_signaling")
+            return
+        self._fault(stream, "drop_signaling", close_frame=close_frame)
+        if close_frame:
+            peer.close(1000)
+        else:
+            peer.drop()
+        stream.signaling = None
+        self.interrupt(stream, self._lost(PeerKind.SIGNALING, Loss.ZOOM_FAULT), close_frame=close_frame)
+
+    def drop_media(self, stream: SimStream, media_type: MediaType | None, *, close_frame: bool) -> None:
+        """Zoom loses one media connection: the socket of ``media_type`` (or the one carrying
+        it; ``None``: the first media socket). EVENT_UPDATE MEDIA_CONNECTION_INTERRUPTED (7) on
+        signaling; a 65 s window, else DATA_CONNECTION_INTERRUPTED (14)."""
+        peer = self._media_peer(stream, media_type)
+        if not stream.live or peer is None:
+            self._ignored(stream, "drop_media")
+            return
+        self._fault(stream, "drop_media", media_type=int(peer.media_type), close_frame=close_frame)
+        if close_frame:
+            peer.close(1000)
+        else:
+            peer.drop()
+        del stream.media[int(peer.media_type)]
+        self.media_interrupted(stream, peer, self._lost(PeerKind.MEDIA, Loss.ZOOM_FAULT))
+
+    def _media_peer(self, stream: SimStream, media_type: MediaType | None) -> Peer | None:
+        live = [p for p in stream.media.values() if not p.gone]
+        if media_type is None:
+            return live[0] if live else None
+        exact = stream.media.get(int(media_type))
+        if exact is not None and not exact.gone:
+            return exact
+        return next((p for p in live if p.carries(media_type)), None)
+
+    def failover(self, stream: SimStream) -> str:
+        """Zoom's RTMS server for the stream fails (§7.1, failover).
+
+        Every socket drops without a close frame and the stream is INTERRUPTED, but no
+        ``*_interrupted`` is sent: Zoom sends ``*_rtms_started`` again for the same
+        ``rtms_stream_id`` with new ``server_urls`` (the next ``/r<N>`` server of this
+        simulator; the old one no longer knows the stream). Nobody back on the new server in
+        60 s ends the stream (19). Returns the new ``server_urls``.
+        """
+        if not stream.live:
+            self._ignored(stream, "failover")
+            return stream.server_urls
+        old_urls = stream.server_urls
+        stream.server_urls = with_region(old_urls, stream.region + 1)
+        self._fault(stream, "failover", old_server_urls=old_urls, server_urls=stream.server_urls)
+        for peer in stream.peers():
+            peer.drop()
+        stream.signaling = None
+        self.interrupt(stream, self._lost(PeerKind.SIGNALING, Loss.FAILOVER), notify=False)
+        self._webhook(stream, RtmsEventKind.STARTED, {})
+        return stream.server_urls
 
 
 _HANDLERS: dict[MessageType, Callable[[Engine, Peer, Message], None]] = {

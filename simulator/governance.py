@@ -156,8 +156,8 @@ RULES: tuple[Rule, ...] = (
     _rule("start", _REQUESTABLE, T.REQUEST, S.STREAMING, E.START),  # 6, 9
     _rule("already_running", _LIVE | {S.ASKING_HOST}, T.REQUEST, None),
     # -- the host answers
-    _rule("approved", S.ASKING_HOST, T.APPROVE, S.STREAMING, E.START, capacity=True),  # 8
-    _rule("approved_over_limit", S.ASKING_HOST, T.APPROVE, S.BLOCKED),
+    _rule("approved", S.ASKING_HOST, T.APPROVE, S.STREAMING, E.START, capacity=True, org_enabled=True, owner_present=True, sharing_allowed=True),  # 8
+    _rule("approved_too_late", S.ASKING_HOST, T.APPROVE, S.BLOCKED),  # over the limit, or things changed
     _rule("denied", S.ASKING_HOST, T.DENY, S.DENIED),  # 7
     _rule("prompt_gone", S.ASKING_HOST, T.HOST_LEFT, S.WAITING_HOST),
     # A request lost while the host was away stays lost: it must be sent again (scenario 4).

@@ -25,12 +25,12 @@ import hmac
 import logging
 import random
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlencode
 
-from aiohttp import BasicAuth, hdrs, web
+from aiohttp import hdrs, web
 from multidict import MultiDict, MultiDictProxy
 
 from .clock import Clock
@@ -121,7 +121,7 @@ class TokenStore:
         self._refresh: dict[str, _Refresh] = {}
         self._codes: dict[str, _Code] = {}
 
-    def _new_secret(self, taken: dict[str, object]) -> str:
+    def _new_secret(self, taken: Container[str]) -> str:
         while True:
             raw = self._rng.getrandbits(256).to_bytes(32, "big")
             secret = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
@@ -225,7 +225,11 @@ class TokenStore:
         that is unknown, spent, expired or another app's. Access tokens already issued stay valid.
         """
         entry = self._refresh.get(refresh_token)
-        if entry is None or entry.token.app.client_id != app.client_id or self.clock.now() >= entry.expires_at:
+        if (
+            entry is None
+            or entry.token.app.client_id != app.client_id
+            or self.clock.now() >= entry.expires_at
+        ):
             raise OAuthError(400, "invalid_request", "Invalid Token!")
         del self._refresh[refresh_token]
         old = entry.token
@@ -254,8 +258,8 @@ class AppRegistry(Protocol):
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_REGISTRY = web.AppKey("oauth_registry", AppRegistry)
-_TOKENS = web.AppKey("oauth_tokens", TokenStore)
+_REGISTRY: web.AppKey[AppRegistry] = web.AppKey("oauth_registry")
+_TOKENS: web.AppKey[TokenStore] = web.AppKey("oauth_tokens")
 
 _PARAMS = ("grant_type", "account_id", "code", "redirect_uri", "refresh_token")
 _FORM = "application/x-www-form-urlencoded"
@@ -309,13 +313,16 @@ def add_oauth_routes(app: web.Application, *, registry: AppRegistry, tokens: Tok
 def _client(request: web.Request, registry: AppRegistry) -> AppSpec:
     """The app named by ``Authorization: Basic base64(client_id:client_secret)``, or 401."""
     failed = OAuthError(401, "invalid_client", "Invalid client_id or client_secret")
-    header = request.headers.get(hdrs.AUTHORIZATION, "")
+    scheme, _, encoded = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
+    if scheme.lower() != "basic":
+        raise failed
     try:
-        auth = BasicAuth.decode(header, encoding="utf-8")
-    except ValueError:
+        decoded = base64.b64decode(encoded.strip().encode("ascii"), validate=True).decode("utf-8")
+    except ValueError:  # binascii.Error and UnicodeError are ValueErrors
         raise failed from None
-    app = registry.app_by_client_id(auth.login)
-    if app is None or not hmac.compare_digest(auth.password.encode(), app.client_secret.encode()):
+    client_id, colon, secret = decoded.partition(":")
+    app = registry.app_by_client_id(client_id) if colon else None
+    if app is None or not hmac.compare_digest(secret.encode(), app.client_secret.encode()):
         raise failed
     return app
 
@@ -364,14 +371,20 @@ async def _token(request: web.Request) -> web.StreamResponse:
     params = await _params(request)
     grant = params.get("grant_type")
     if grant == Grant.ACCOUNT_CREDENTIALS:
-        if params.get("account_id") != app.account:
+        if params.get("account_id") != app.account or registry.account(app.account) is None:
             raise OAuthError(400, "invalid_request", "Invalid account_id")
         token = tokens.issue(
-            app, account_id=app.account, user_id=None, scopes=frozenset(app.scopes), grant=Grant.ACCOUNT_CREDENTIALS
+            app,
+            account_id=app.account,
+            user_id=None,
+            scopes=frozenset(app.scopes),
+            grant=Grant.ACCOUNT_CREDENTIALS,
         )
     elif grant == Grant.CLIENT_CREDENTIALS:
         scopes = frozenset(s for s in app.scopes if s.startswith("rtms:"))
-        token = tokens.issue(app, account_id=app.account, user_id=None, scopes=scopes, grant=Grant.CLIENT_CREDENTIALS)
+        token = tokens.issue(
+            app, account_id=app.account, user_id=None, scopes=scopes, grant=Grant.CLIENT_CREDENTIALS
+        )
     elif grant == Grant.AUTHORIZATION_CODE:
         token = tokens.redeem_code(app, params.get("code", ""), redirect_uri=params.get("redirect_uri", ""))
     elif grant == "refresh_token":

@@ -56,7 +56,7 @@ class _Strict(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 # -- the world ------------------------------------------------------------------------------
 
 
-class Account(_Strict, kw_only=True):
+class Account(_Strict, frozen=True, kw_only=True):
     """A Zoom account (an organisation). Its settings govern meetings its users host (§1)."""
 
     id: Name
@@ -76,7 +76,7 @@ DEFAULT_SCOPES = (
 )
 
 
-class AppSpec(_Strict, kw_only=True):
+class AppSpec(_Strict, frozen=True, kw_only=True):
     """A Marketplace app: its credentials, where it lives, and what Zoom lets it do."""
 
     id: Name
@@ -92,7 +92,7 @@ class AppSpec(_Strict, kw_only=True):
     webhook_url: str | None = None  # where its webhooks go; the runner fills this in
 
 
-class UserSpec(_Strict, kw_only=True):
+class UserSpec(_Strict, frozen=True, kw_only=True):
     """A person with a Zoom client. ``name`` empty: a seeded fake name."""
 
     id: Name
@@ -101,7 +101,7 @@ class UserSpec(_Strict, kw_only=True):
     client_version: Version = "6.6.0"
 
 
-class MeetingSpec(_Strict, kw_only=True):
+class MeetingSpec(_Strict, frozen=True, kw_only=True):
     """A meeting (or webinar, Video SDK session, Contact Center engagement) and its settings."""
 
     id: Name
@@ -116,7 +116,7 @@ class MeetingSpec(_Strict, kw_only=True):
     copies: Annotated[int, msgspec.Meta(ge=1, le=2000)] = 1  # this meeting N times, isolated
 
 
-class ClientSpec(_Strict, kw_only=True):
+class ClientSpec(_Strict, frozen=True, kw_only=True):
     """How the built-in stand-in app behaves (the app under test, when no real one is given).
 
     It answers webhooks at its own endpoint and joins streams over real sockets.
@@ -133,7 +133,7 @@ class ClientSpec(_Strict, kw_only=True):
     dedupe: bool = True  # ignore a repeated rtms_started with the same server_urls
 
 
-class Switches(_Strict, kw_only=True):
+class Switches(_Strict, frozen=True, kw_only=True):
     """Behaviours where Zoom's real behaviour is unconfirmed (docs/protocol.md §10)."""
 
     status_table: Literal["current", "legacy"] = "current"
@@ -154,96 +154,96 @@ class Switches(_Strict, kw_only=True):
 # -- the timeline ---------------------------------------------------------------------------
 
 
-class _Step(_Strict, tag_field="do", kw_only=True):
+class _Step(_Strict, tag_field="do", frozen=True, kw_only=True):
     at: Seconds
     meeting: Name | None = None  # which meeting; may be omitted when the scenario has one
 
 
-class Join(_Step, tag="join", kw_only=True):
+class Join(_Step, tag="join", frozen=True, kw_only=True):
     """A user joins (waits for the host if the meeting cannot start without one)."""
 
     user: Name
 
 
-class Leave(_Step, tag="leave", kw_only=True):
+class Leave(_Step, tag="leave", frozen=True, kw_only=True):
     user: Name
 
 
-class StartApp(_Step, tag="start_app", kw_only=True):
+class StartApp(_Step, tag="start_app", frozen=True, kw_only=True):
     """The app owner starts the app from the Zoom client (the request of §1)."""
 
     app: Name | None = None
 
 
-class StopApp(_Step, tag="stop_app", kw_only=True):
+class StopApp(_Step, tag="stop_app", frozen=True, kw_only=True):
     """The app owner (2) or the host (1) stops the app."""
 
     by: Literal["owner", "host"] = "owner"
     app: Name | None = None
 
 
-class Approve(_Step, tag="approve", kw_only=True):
+class Approve(_Step, tag="approve", frozen=True, kw_only=True):
     app: Name | None = None
 
 
-class Deny(_Step, tag="deny", kw_only=True):
+class Deny(_Step, tag="deny", frozen=True, kw_only=True):
     app: Name | None = None
 
 
-class Pause(_Step, tag="pause", kw_only=True):
+class Pause(_Step, tag="pause", frozen=True, kw_only=True):
     app: Name | None = None
 
 
-class Resume(_Step, tag="resume", kw_only=True):
+class Resume(_Step, tag="resume", frozen=True, kw_only=True):
     app: Name | None = None
 
 
-class Handoff(_Step, tag="handoff", kw_only=True):
+class Handoff(_Step, tag="handoff", frozen=True, kw_only=True):
     """The host role moves to ``to``; the new host's account governs from now on."""
 
     to: Name
 
 
-class Breakout(_Step, tag="breakout", kw_only=True):
+class Breakout(_Step, tag="breakout", frozen=True, kw_only=True):
     """``user`` moves to a breakout room."""
 
     user: Name
 
 
-class ReturnToMain(_Step, tag="return", kw_only=True):
+class ReturnToMain(_Step, tag="return", frozen=True, kw_only=True):
     """``user`` comes back from a breakout room."""
 
     user: Name
 
 
-class Sharing(_Step, tag="sharing", kw_only=True):
+class Sharing(_Step, tag="sharing", frozen=True, kw_only=True):
     """The host turns sharing meeting content with apps off or on."""
 
     enabled: bool
 
 
-class Eject(_Step, tag="eject", kw_only=True):
+class Eject(_Step, tag="eject", frozen=True, kw_only=True):
     user: Name
 
 
-class DisableApp(_Step, tag="disable_app", kw_only=True):
+class DisableApp(_Step, tag="disable_app", frozen=True, kw_only=True):
     """The host disables the app (5), all apps (9), or an admin does (23)."""
 
     scope: Literal["app", "all_apps", "admin"] = "app"
     app: Name | None = None
 
 
-class Revoke(_Step, tag="revoke", kw_only=True):
+class Revoke(_Step, tag="revoke", frozen=True, kw_only=True):
     """The stream is revoked (8): the app must delete what it captured."""
 
     app: Name | None = None
 
 
-class EndMeeting(_Step, tag="end", kw_only=True):
+class EndMeeting(_Step, tag="end", frozen=True, kw_only=True):
     pass
 
 
-class SetSetting(_Step, tag="set", kw_only=True):
+class SetSetting(_Step, tag="set", frozen=True, kw_only=True):
     """Change an account or user setting mid-scenario (e.g. an admin turns RTMS off)."""
 
     account: Name | None = None
@@ -269,14 +269,14 @@ FaultKind = Literal[
 ]
 
 
-class Fault(_Step, tag="fault", kw_only=True):
+class Fault(_Step, tag="fault", frozen=True, kw_only=True):
     kind: FaultKind
     media: MediaName | Literal["all"] | None = None  # for media faults: which socket (default: first)
     reason: Annotated[int, msgspec.Meta(ge=0, le=26)] | None = None  # for "stop"
     app: Name | None = None
 
 
-class Rest(_Step, tag="rest", kw_only=True):
+class Rest(_Step, tag="rest", frozen=True, kw_only=True):
     """The app calls Zoom's REST API (as the stand-in would, with a token it obtains)."""
 
     action: Literal["start", "stop", "pause", "resume"]
@@ -339,13 +339,13 @@ STEP_TYPES: dict[str, type[_Step]] = {
 # -- the expected outcome -------------------------------------------------------------------
 
 
-class RestExpect(_Strict, kw_only=True):
+class RestExpect(_Strict, frozen=True, kw_only=True):
     status: Annotated[int, msgspec.Meta(ge=100, le=599)]
     code: int | None = None  # Zoom's error code in the body
     message: str | None = None  # exact message, when it matters (F3)
 
 
-class Expect(_Strict, kw_only=True):
+class Expect(_Strict, frozen=True, kw_only=True):
     """What running the scenario must produce. Every field given is checked; omitted ones are not."""
 
     data_flows: bool | None = None  # the stand-in received media frames
@@ -359,7 +359,7 @@ class Expect(_Strict, kw_only=True):
     signaling_handshakes: dict[int, int] | None = None  # status_code -> signaling handshake answers
 
 
-class Scenario(_Strict, kw_only=True):
+class Scenario(_Strict, frozen=True, kw_only=True):
     name: Name
     description: str = ""
     seed: int = 0
@@ -407,7 +407,7 @@ def loads(text: str | bytes, *, source: str = "<scenario>") -> Scenario:
     except msgspec.ValidationError as exc:
         text_ = str(exc)
         match = _PATH.search(text_)
-        field = match.group(1) if match else None
+        field = match.group(1) if match else "$"
         message = _PATH.sub("", text_)
         raise ScenarioError(source, _explain(message, field), field=field) from None
     _check_references(scenario, source)

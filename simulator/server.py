@@ -40,7 +40,9 @@ class Simulator:
         self.config = config or SimulatorConfig()
         self.clock = clock or RealClock()
         self.journal = Journal()
-        self.webhooks = WebhookSender(self.clock, self.journal, timeout=self.config.webhook_timeout)
+        self.webhooks = WebhookSender(
+            self.clock, self.journal, timeout=self.config.webhook_timeout, retries=self.config.webhook_retries
+        )
         self.engine = Engine(self.config, self.clock, self.journal, self._on_rtms_event)
         self.authority: TestAuthority | None = None
         self._ended: dict[str, asyncio.Future[int]] = {}

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import uuid
 import weakref
 from dataclasses import dataclass, field
 from functools import partial
@@ -102,9 +101,9 @@ class SimStream:
     app: App
     script: MeetingScript
     server_urls: str
+    session_id: str  # from the engine's random source, like every generated id
     webhook_url: str | None = None
     state: StreamState = S.INACTIVE
-    session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     signaling: Peer | None = None
     media: dict[int, Peer] = field(default_factory=dict)  # media_type → peer
     subscribed: set[int] = field(default_factory=set)
@@ -149,7 +148,7 @@ class SimStream:
         ]
         return scripted + [uid for uid in self.guests if uid not in scripted]
 
-    def knows(self, user_id: int) -> bool:
+    def knows(self, user_id: int | str) -> bool:
         return user_id in self.guests or any(p.user_id == user_id for p in self.script.participants)
 
     def name_of(self, user_id: int) -> str:
@@ -256,9 +255,10 @@ class Timeline:
 
     def join(self, user_id: int) -> None:
         """``user_id`` joins (scripted or from outside): tell a subscribed client."""
-        if user_id in self.stream.departed:
-            return  # a scripted participant sent away from outside does not come back by script
-        if EventType.PARTICIPANT_JOIN in self.stream.subscribed and self.stream.media_started_at is not None:
+        s = self.stream
+        if user_id in s.departed or user_id in s.announced:
+            return  # sent away from outside (the script does not bring them back), or known already
+        if EventType.PARTICIPANT_JOIN in s.subscribed and s.media_started_at is not None:
             self._send_join([user_id])
 
     def leave(self, user_id: int) -> None:

@@ -1,15 +1,32 @@
-"""Webhook delivery: what Zoom POSTs to an app's endpoint (docs/protocol.md §7).
+"""Webhook delivery: what Zoom POSTs to an app's endpoint, and how it retries (docs/protocol.md §7).
 
 Bodies are Zoom's compact JSON, signed with ``x-zm-signature`` v0 over the exact bytes sent.
-Payloads are flat and keyed per product as Zoom's published schema says (webinars on
-``webinar_uuid``, Video SDK sessions with ``session_key``). Delivery succeeds on HTTP 200 or
-204 within ``timeout`` seconds (§7.4); retries are not made yet and are journaled as failures.
+RTMS payloads are flat and keyed per product as Zoom's published schema says (webinars on
+``webinar_uuid``, Video SDK sessions with ``session_key``); other events (``meeting.started``,
+``rtms.concurrency_limited``, ...) are built by their callers and sent with
+:meth:`WebhookSender.send_event`.
+
+Delivery (§7.4): an attempt succeeds on HTTP 200 or 204 within ``timeout`` seconds of
+*scenario* time — a :class:`~.clock.Clock` timer cancels the POST at its deadline, so on a
+manual clock an app that answers "later" (after the clock moved past the deadline) has
+failed, whatever the wall clock says. The real-time aiohttp timeout is only a backstop.
+A failed attempt is retried with the same body (same ``event_ts``), signed again with the
+then-current ``x-zm-request-timestamp``: the first retry ``retries[0]`` seconds after the
+initial attempt started, each next one ``retries[i]`` after the one before; then Zoom gives up.
+
+Journal: the event once (``webhook``/``out``/event name, with payload and URL), then one
+``webhook``/``note``/``delivery`` record per attempt with ``event``, ``url``, ``attempt`` (1 to
+``len(retries) + 1``), ``status`` or ``error``, ``delivered``, ``late`` (no answer by the
+deadline: the attempt was cut off there, or its answer came in after it) and ``duplicate``
+(a redelivery of an event already sent, :meth:`WebhookSender.redeliver`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -17,7 +34,7 @@ import aiohttp
 from connector.protocol import Product, RtmsEventKind, WebhookEvent, signed_headers
 from connector.protocol.webhook import encode_event
 
-from .clock import Clock
+from .clock import Clock, Timer
 from .journal import Journal, Record
 from .stream import SimStream
 
@@ -27,6 +44,10 @@ log = logging.getLogger("simulator.webhooks")
 
 ACCOUNT_ID = "sIm-AcCoUnT-0000000001"
 OPERATOR_ID = "30R7kT7bTIKSNUFEuH_Qlg"
+BACKSTOP_SECONDS = 30.0
+"""Real-time bound on one POST; the scenario-time deadline decides success long before."""
+
+_OK = (200, 204)
 
 
 def rtms_payload(
@@ -46,24 +67,78 @@ def rtms_payload(
     return payload
 
 
-class WebhookSender:
-    """POSTs signed events; one aiohttp session for the simulator's lifetime."""
+@dataclass(eq=False)
+class _Delivery:
+    """One event on its way to its URL (if it has one): its attempts so far and the next's timer."""
 
-    def __init__(self, clock: Clock, journal: Journal, *, timeout: float) -> None:
+    event: WebhookEvent
+    body: bytes  # encoded once: every attempt sends the same bytes
+    url: str | None
+    secret: str
+    stream_id: str | None
+    duplicate: bool = False
+    attempts: int = 0
+    retry: Timer | None = None
+
+
+@dataclass(eq=False)
+class _Attempt:
+    delivery: _Delivery
+    number: int
+    started: float
+    task: asyncio.Task[int]
+    deadline: Timer | None = None
+    settled: bool = False
+
+
+class WebhookSender:
+    """POSTs signed events and retries them as Zoom does; one aiohttp session for its lifetime.
+
+    ``timeout``: scenario seconds an app has to answer 200/204 (§7.4). ``retries``: the gaps
+    between attempts (default 300, 1200, 3600 s: attempts at t0, t0+300, t0+1500, t0+5100).
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        journal: Journal,
+        *,
+        timeout: float,
+        retries: tuple[float, ...] = (300.0, 1200.0, 3600.0),
+        backstop: float = BACKSTOP_SECONDS,
+    ) -> None:
         self.clock = clock
         self.journal = journal
         self.timeout = timeout
+        self.retries = retries
+        self.backstop = backstop
         self._session: aiohttp.ClientSession | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._attempts: set[_Attempt] = set()
+        self._waiting: set[_Delivery] = set()  # deliveries with a retry scheduled
+        self._last: dict[tuple[str, str | None], _Delivery] = {}  # for redeliver
+        self._closed = False
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.backstop))
 
     async def close(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Stop: no more retries; attempts in flight get ``timeout`` real seconds, then are cut."""
+        self._closed = True
+        for delivery in self._waiting:
+            if delivery.retry is not None:
+                delivery.retry.cancel()
+        self._waiting.clear()
+        tasks = [a.task for a in self._attempts]
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.timeout)
+        for attempt in list(self._attempts):
+            self._settle(attempt, {"error": "cut off: the simulator closed"}, delivered=False, late=False)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
+
+    # -- events ----------------------------------------------------------------------------
 
     def event(self, stream: SimStream, kind: RtmsEventKind, extra: dict[str, Any]) -> WebhookEvent:
         return WebhookEvent(
@@ -72,41 +147,131 @@ class WebhookSender:
             payload=rtms_payload(stream, kind, extra),
         )
 
-    def send(self, stream: SimStream, kind: RtmsEventKind, extra: dict[str, Any]) -> None:
-        """Build, journal and (if the stream has a webhook URL) deliver an RTMS event."""
-        event = self.event(stream, kind, extra)
+    def send(self, stream: SimStream, kind: RtmsEventKind, extra: dict[str, Any]) -> WebhookEvent:
+        """An RTMS event of ``stream``, to its webhook URL, signed with its app's secret."""
+        return self.send_event(
+            url=stream.webhook_url,
+            secret=stream.app.webhook_secret,
+            name=stream.product.event_name(kind),
+            payload=rtms_payload(stream, kind, extra),
+            stream_id=stream.stream_id,
+        )
+
+    def send_event(
+        self,
+        *,
+        url: str | None,
+        secret: str,
+        name: str,
+        payload: dict[str, Any],
+        stream_id: str | None = None,
+    ) -> WebhookEvent:
+        """Build, journal and (if there is a ``url``) deliver any event, retrying as Zoom does."""
+        event = WebhookEvent(event=name, event_ts=self.clock.epoch_ms(), payload=payload)
         self.journal.add(
             Record(
                 self.clock.now(),
                 self.clock.epoch_ms(),
-                stream.stream_id,
+                stream_id,
                 "webhook",
                 "out",
-                event.event,
-                {"payload": event.payload, "url": stream.webhook_url},
+                name,
+                {"payload": payload, "url": url},
             )
         )
-        if stream.webhook_url is None:
-            return
-        task = asyncio.get_running_loop().create_task(
-            self._post(stream.webhook_url, stream.app.webhook_secret, event, stream.stream_id)
-        )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        delivery = _Delivery(event, encode_event(event), url, secret, stream_id)
+        self._last[(name, stream_id)] = delivery
+        if url is not None:
+            self._deliver(delivery)
+        return event
 
-    async def _post(self, url: str, secret: str, event: WebhookEvent, stream_id: str) -> None:
+    def redeliver(self, event_name: str, stream_id: str | None) -> WebhookEvent | None:
+        """POST the last ``event_name`` (of ``stream_id``) again, unchanged: a duplicate
+        delivery as apps see them in the field (scenarios doc §4 item 2). It is retried like
+        any delivery if it fails. ``None`` if no such event was sent."""
+        sent = self._last.get((event_name, stream_id))
+        if sent is None:
+            return None
+        if sent.url is not None:
+            self._deliver(replace(sent, duplicate=True, attempts=0, retry=None))
+        return sent.event
+
+    # -- delivery --------------------------------------------------------------------------
+
+    def _deliver(self, delivery: _Delivery) -> None:
+        self._waiting.discard(delivery)
+        delivery.retry = None
+        if self._closed:
+            return
+        assert delivery.url is not None
+        delivery.attempts += 1
+        headers = signed_headers(delivery.secret, self.clock.epoch_seconds(), delivery.body)
+        task = asyncio.get_running_loop().create_task(self._post(delivery.url, delivery.body, headers))
+        attempt = _Attempt(delivery, delivery.attempts, self.clock.now(), task)
+        attempt.deadline = self.clock.call_later(self.timeout, partial(self._deadline, attempt))
+        task.add_done_callback(partial(self._answered, attempt))
+        self._attempts.add(attempt)
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         assert self._session is not None, "WebhookSender.start() was not awaited"
-        body = encode_event(event)
-        headers = signed_headers(secret, self.clock.epoch_seconds(), body)
-        outcome: dict[str, Any] = {"event": event.event, "url": url}
-        try:
-            async with self._session.post(url, data=body, headers=headers) as response:
-                outcome["status"] = response.status
-                outcome["delivered"] = response.status in (200, 204)
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            outcome["delivered"] = False
-            outcome["error"] = f"{type(exc).__name__}: {exc}"
-            log.warning("webhook %s to %s failed: %s", event.event, url, outcome["error"])
+        async with self._session.post(url, data=body, headers=headers) as response:
+            return response.status
+
+    def _answered(self, attempt: _Attempt, task: asyncio.Task[int]) -> None:
+        if attempt.settled or task.cancelled():
+            return
+        late = self.clock.now() - attempt.started > self.timeout
+        error = task.exception()
+        if error is None:
+            status = task.result()
+            self._settle(attempt, {"status": status}, delivered=status in _OK and not late, late=late)
+        else:
+            outcome = {"error": f"{type(error).__name__}: {error}"}
+            self._settle(attempt, outcome, delivered=False, late=late)
+
+    def _deadline(self, attempt: _Attempt) -> None:
+        if attempt.settled or attempt.task.done():
+            return  # answered; the done callback (maybe still queued) decides
+        attempt.task.cancel()
+        self._settle(attempt, {"error": f"no answer within {self.timeout:g} s"}, delivered=False, late=True)
+
+    def _settle(self, attempt: _Attempt, outcome: dict[str, Any], *, delivered: bool, late: bool) -> None:
+        if attempt.settled:
+            return
+        attempt.settled = True
+        self._attempts.discard(attempt)
+        if attempt.deadline is not None:
+            attempt.deadline.cancel()
+        if not attempt.task.done():
+            attempt.task.cancel()
+        delivery = attempt.delivery
+        detail: dict[str, Any] = {
+            "event": delivery.event.event,
+            "url": delivery.url,
+            "attempt": attempt.number,
+            **outcome,
+            "delivered": delivered,
+            "late": late,
+            "duplicate": delivery.duplicate,
+        }
         self.journal.add(
-            Record(self.clock.now(), self.clock.epoch_ms(), stream_id, "webhook", "note", "delivery", outcome)
+            Record(
+                self.clock.now(),
+                self.clock.epoch_ms(),
+                delivery.stream_id,
+                "webhook",
+                "note",
+                "delivery",
+                detail,
+            )
         )
+        if delivered:
+            return
+        log.warning(
+            "webhook %s to %s, attempt %d failed: %s", detail["event"], delivery.url, attempt.number, outcome
+        )
+        if self._closed or attempt.number > len(self.retries):
+            return  # Zoom sends no further notification for this event (§7.4)
+        when = attempt.started + self.retries[attempt.number - 1]
+        delivery.retry = self.clock.call_at(when, partial(self._deliver, delivery))
+        self._waiting.add(delivery)

@@ -2,6 +2,9 @@
 
 Every rejection is a handshake response (msg 2 on signaling, msg 4 on media) with a non-zero
 ``status_code`` from the status table in force, followed by a close frame with code 1000.
+These are the default switches (``DuplicatePolicy.REJECT``, ``AuthFailure.REJECT``); the other
+settings (the newest connection wins; a bad signature stops the stream with 18) are tested in
+``test_faults.py``.
 """
 
 from __future__ import annotations

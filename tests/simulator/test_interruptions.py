@@ -1,8 +1,11 @@
 """Sockets the client loses (§4.11, §7.1, §9.2): interruption, reconnection windows, the end.
 
 A lost signaling socket interrupts the whole stream (``*.rtms_interrupted``) for 60 s; a lost
-media socket is reported on signaling (EVENT_UPDATE 7) and waited for 65 s. Whoever does not
-come back in time ends the stream with AWAIT_RECONNECTION_TIMEOUT (19).
+media socket is reported on signaling (EVENT_UPDATE 7) and waited for 65 s. A client that closed
+its socket with a close frame and does not come back in time ends the stream with
+AWAIT_RECONNECTION_TIMEOUT (19). The reason is looked up in
+``SimulatorConfig.lost_connection_stop_reasons`` (sockets dropped without a close frame, and
+Zoom-side faults, end with other reasons: ``test_faults.py``).
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from connector.protocol import (
     StreamStateUpdate,
 )
 from simulator.clock import ManualClock
+from simulator.config import LOST_CONNECTION_STOP_REASONS, Loss, PeerKind, SimulatorConfig
 from simulator.server import Simulator
 
+from .conftest import MakeSim
 from .harness import Clients, arrived, audio_frames_in, verify
 from .receiver import WebhookReceiver
 
@@ -205,3 +210,18 @@ async def test_a_reconnected_client_is_told_who_is_present(
     await again.signaling.expect(StreamStateResp)  # everything sent before it has arrived
     speakers = [m for m in again.signaling.queued() if isinstance(m, EventUpdate) and m.event.event_type == 2]
     assert speakers == []  # the new connection subscribed to joins only
+
+
+async def test_the_stop_reason_of_a_lost_connection_is_configuration(
+    make_sim: MakeSim, clock: ManualClock, receiver: WebhookReceiver, clients: Clients
+) -> None:
+    """Which reason Zoom sends when a window expires is unconfirmed, so it is a table (§5.3)."""
+    table = {**LOST_CONNECTION_STOP_REASONS, (PeerKind.SIGNALING, Loss.CLIENT_CLOSED): StopReason.EXIT_SIGNAL}
+    sim = await make_sim(SimulatorConfig(tls_port=None, lost_connection_stop_reasons=table))
+    stream = sim.start_stream(duration=LONG, webhook_url=receiver.url)
+    joined = await clients.joined(sim, stream)
+    await joined.signaling.close()
+    await receiver.wait_for("meeting.rtms_interrupted")
+    await clock.run_for(60.0, step=1.0)
+    stopped = await receiver.wait_for("meeting.rtms_stopped")
+    assert stopped.payload["stop_reason"] == StopReason.EXIT_SIGNAL
