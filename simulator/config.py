@@ -50,6 +50,14 @@ class DuplicatePolicy(enum.Enum):
     REPLACE = "replace"
 
 
+class Breakout(enum.Enum):
+    """What happens to a stream when its app owner goes to a breakout room (scenarios doc §1 row 12
+    says it stops, §2 that it may resume: unconfirmed)."""
+
+    STOP = "stop"
+    PAUSE = "pause"
+
+
 class AuthFailure(enum.Enum):
     """What a handshake with a wrong signature gets (§10 item 2).
 
@@ -145,6 +153,8 @@ class SimulatorConfig:
     connect_timeout: float = 60.0
     webhook_timeout: float = 3.0
     webhook_retries: tuple[float, ...] = (300.0, 1200.0, 3600.0)
+    breakout: Breakout = Breakout.STOP
+    rest_rate_limit: int = 30  # REST requests per scenario second per account
     max_frame_bytes: int = 16 * 1024 * 1024
 
     def __post_init__(self) -> None:
@@ -154,6 +164,8 @@ class SimulatorConfig:
             raise ValueError("keep_alive_misses must be at least 1")
         if self.webhook_timeout <= 0:
             raise ValueError("webhook_timeout must be positive")
+        if self.rest_rate_limit < 1:
+            raise ValueError("rest_rate_limit must be at least 1 request per second")
         if any(not gap >= 0 for gap in self.webhook_retries):  # also rejects NaN
             raise ValueError("webhook_retries must be non-negative numbers of seconds")
         missing = {(k, loss) for k in PeerKind for loss in Loss} - set(self.lost_connection_stop_reasons)
@@ -166,9 +178,7 @@ class SimulatorConfig:
         """The configuration a scenario file's ``switches`` ask for (``simulator.scenario.Switches``).
 
         Every switch named like a field here is taken, enum switches by their values
-        (``"replace"`` → :attr:`DuplicatePolicy.REPLACE`); switches that are not the
-        simulator core's (``breakout``, ``rest_rate_limit``) are left to their owners.
-        ``overrides`` (e.g. ``seed``, ``tls_port``) win.
+        (``"replace"`` → :attr:`DuplicatePolicy.REPLACE`). ``overrides`` (e.g. ``seed``, ``tls_port``) win.
         """
         values: dict[str, Any] = {}
         for f in fields(cls):
@@ -189,4 +199,5 @@ _ENUM_SWITCHES: dict[str, type[enum.Enum]] = {
     "frame_kind": FrameKind,
     "duplicate_connection": DuplicatePolicy,
     "auth_failure": AuthFailure,
+    "breakout": Breakout,
 }

@@ -188,7 +188,7 @@ RULES: tuple[Rule, ...] = (
     _rule("revoked", _LIVE, T.REVOKE, S.STOPPED, E.STOP, R.STREAM_REVOKED),
     _rule("stream_ended", _LIVE | {S.SUSPENDED}, T.STREAM_ENDED, S.STOPPED),
     _rule("meeting_ended", _LIVE, T.MEETING_ENDED, S.ENDED, E.STOP, R.MEETING_ENDED),
-    _rule("meeting_ended_idle", _ANY - _LIVE, T.MEETING_ENDED, S.ENDED),
+    _rule("meeting_ended", _ANY - _LIVE, T.MEETING_ENDED, S.ENDED),  # nothing to stop
 )
 """The model. Read top to bottom: for a state and trigger, the first rule whose guard holds."""
 

@@ -11,6 +11,8 @@ what happened with the file's ``expect`` section.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -131,8 +133,8 @@ class ScenarioRun:
         meeting = world.meeting(step.meeting)
         app_id = step.app or next(iter(meeting.apps), None)
         app = world.apps[app_id] if app_id else next(iter(world.apps.values()))
-        owner = meeting.people[next(iter(meeting.apps.values())).owner] if meeting.apps else None
-        token = self._token(app, step.token, owner.zoom_id if owner else None)
+        others = [p for k, p in meeting.people.items() if k != meeting.host and k in world.users]
+        token = self._token(app, step.token, others[0].zoom_id if others else None)
         host = meeting.people[meeting.host]
         settings: dict[str, Any] = {"client_id": app.client_id}
         if step.participant_user_id is None:
@@ -160,13 +162,13 @@ class ScenarioRun:
                 result["retry_after"] = response.headers["Retry-After"]
         self.rest_results.append(result)
 
-    def _token(self, app: sc.AppSpec, kind: str, owner_zoom_id: str | None) -> str:
+    def _token(self, app: sc.AppSpec, kind: str, not_host: str | None) -> str:
         tokens = self.sim.tokens
         if kind == "invalid":
             return "not-a-zoom-token"
         scopes = frozenset() if kind == "no_scope" else frozenset(app.scopes)
         ttl = -1.0 if kind == "expired" else 3599.0
-        user = owner_zoom_id if kind == "not_host" else None
+        user = not_host if kind == "not_host" else None  # a user token of a participant, not the host
         return tokens.issue(app, account_id=app.account, user_id=user, scopes=scopes, ttl=ttl).access_token
 
     # -- the clock -------------------------------------------------------------------------
@@ -303,11 +305,19 @@ def _double_quote(value: str) -> str:
     return quote(quote(value, safe=""), safe="")
 
 
-def journal_lines(records: list[Record]) -> list[str]:
-    """A canonical text form of journal records, for comparing two runs."""
-    import json
+_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
 
+
+def journal_lines(records: list[Record]) -> list[str]:
+    """A canonical text form of journal records, for comparing two runs.
+
+    Ports are the operating system's choice (every run binds port 0), so they are replaced
+    by ``<port>``; everything else is the scenario's.
+    """
     return [
-        json.dumps([r.t, r.epoch_ms, r.stream_id, r.channel, r.direction, r.kind, r.detail], sort_keys=True)
+        _PORT.sub(
+            r"\1:<port>",
+            json.dumps([r.t, r.epoch_ms, r.stream_id, r.channel, r.direction, r.kind, r.detail], sort_keys=True),
+        )
         for r in records
     ]

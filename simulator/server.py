@@ -19,14 +19,18 @@ from connector.protocol import Product, RtmsEventKind, StopReason, StreamState
 
 from .app import SIGNALING_PATH, add_socket_routes
 from .clock import Clock, RealClock
-from .config import SimulatorConfig
+from .config import Breakout, SimulatorConfig
 from .control import add_control_routes
 from .engine import Engine
 from .journal import Journal
+from .oauth import TokenStore
+from .rest import add_rest_routes
+from .scenario import Scenario
 from .speech import generate_script
 from .stream import SimStream
 from .tls import TestAuthority, create_authority
 from .webhooks import WebhookSender, rtms_payload
+from .world import World
 
 __all__ = ["Simulator"]
 
@@ -44,6 +48,8 @@ class Simulator:
             self.clock, self.journal, timeout=self.config.webhook_timeout, retries=self.config.webhook_retries
         )
         self.engine = Engine(self.config, self.clock, self.journal, self._on_rtms_event)
+        self.tokens = TokenStore(self.clock, self.engine.rng)
+        self.world = self._new_world()
         self.authority: TestAuthority | None = None
         self._ended: dict[str, asyncio.Future[int]] = {}
         self._runner: web.AppRunner | None = None
@@ -57,6 +63,9 @@ class Simulator:
         app = web.Application()
         add_socket_routes(app, self.engine)
         add_control_routes(app, self)
+        add_rest_routes(
+            app, backend=self.world, tokens=self.tokens, clock=self.clock, rate_limit=self.config.rest_rate_limit
+        )
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
@@ -153,8 +162,31 @@ class Simulator:
         """Wait until ``stream`` ends; returns its stop reason."""
         return await asyncio.shield(self._ended[stream.stream_id])
 
+    # -- scenarios -------------------------------------------------------------------------
+
+    def _new_world(self) -> World:
+        return World(
+            engine=self.engine,
+            webhooks=self.webhooks,
+            clock=self.clock,
+            journal=self.journal,
+            server_urls=lambda: self.signaling_url("ws"),
+            breakout_pauses=self.config.breakout is Breakout.PAUSE,
+        )
+
+    def load_scenario(self, scenario: Scenario, *, webhook_url: str | None = None) -> World:
+        """Load ``scenario``'s world (replacing the one loaded before); its timeline is the caller's.
+
+        ``webhook_url`` sends every app's webhooks there; ``{app}`` in it becomes the app id.
+        """
+        if self.world.scenario is not None:
+            self.world.reset()
+        self.world.load(scenario, webhook_url=webhook_url)
+        return self.world
+
     def _on_rtms_event(self, stream: SimStream, kind: RtmsEventKind, extra: dict[str, Any]) -> None:
         self.webhooks.send(stream, kind, extra)
+        self.world.on_stream_event(stream, kind, extra)
         if kind is RtmsEventKind.STOPPED:
             future = self._ended.get(stream.stream_id)
             if future is not None and not future.done():

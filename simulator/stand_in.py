@@ -69,7 +69,8 @@ class _Join:
     signaling: ClientConnection | None = None
     media: dict[str, ClientConnection] = field(default_factory=dict)
     media_urls: dict[str, str] = field(default_factory=dict)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    lost_media: set[str] = field(default_factory=set)  # media sockets that went away
+    media_interrupted: bool = False  # Zoom said so before the socket's end reached us
     closed: bool = False
 
 
@@ -249,6 +250,7 @@ class StandIn:
         if ws is None:
             return
         join.media[kind] = ws
+        join.lost_media.discard(kind)
         _, signature = self._signature(app, join)
         media = MediaType[kind.upper()]
         await self._send(
@@ -262,6 +264,19 @@ class StandIn:
             ),
         )
         await self._read(app, join, ws, kind)
+        if join.closed or join.media.get(kind) is not ws:
+            return
+        join.lost_media.add(kind)
+        if join.media_interrupted:
+            self._reopen_media(app, join)
+
+    def _reopen_media(self, app: sc.AppSpec, join: _Join) -> None:
+        """Re-open the media sockets that went away (Zoom's MEDIA_CONNECTION_INTERRUPTED)."""
+        join.media_interrupted = False
+        for kind in sorted(join.lost_media):
+            join.media.pop(kind, None)
+            self._spawn(self._open_media(app, join, kind))
+        join.lost_media.clear()
 
     async def _read(self, app: sc.AppSpec, join: _Join, ws: ClientConnection, channel: str) -> None:
         try:
@@ -318,17 +333,21 @@ class StandIn:
         elif isinstance(message, EventUpdate):
             event = message.event
             if event.event_type == EventType.MEDIA_CONNECTION_INTERRUPTED and self.spec.reconnect:
-                for kind in self.spec.media:
-                    ws = join.media.get(kind)
-                    if ws is None or ws.close_code is not None or ws.state.name != "OPEN":
-                        self._spawn(self._open_media(app, join, kind))
+                # The event and the socket's end come on different sockets, in either order.
+                if join.lost_media:
+                    self._reopen_media(app, join)
+                else:
+                    join.media_interrupted = True
 
     async def _close_sockets(self, join: _Join) -> None:
-        for ws in [join.signaling, *join.media.values()]:
-            if ws is not None:
-                await ws.close()
+        sockets = [join.signaling, *join.media.values()]
         join.signaling = None
         join.media.clear()
+        join.lost_media.clear()
+        join.media_interrupted = False
+        for ws in sockets:
+            if ws is not None:
+                await ws.close()
 
     async def _close_join(self, join: _Join) -> None:
         join.closed = True

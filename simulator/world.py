@@ -47,6 +47,20 @@ _FIRST_PARTICIPANT_ID = 16778240
 _PARTICIPANT_STEP = 1024
 _MEETING_TYPE = {"meeting": 2, "webinar": 5, "session": 2, "contact_center": 2}
 _PRODUCTS = {p.value: p for p in Product}
+_MEETING_EVENTS: dict[Product, dict[str, str]] = {
+    Product.MEETING: {
+        w: f"meeting.{w}"
+        for w in ("started", "participant_joined", "participant_jbh_waiting", "participant_left", "ended")
+    },
+    Product.WEBINAR: {w: f"webinar.{w}" for w in ("started", "participant_joined", "participant_left", "ended")},
+    Product.SESSION: {
+        "started": "session.started",
+        "participant_joined": "session.user_joined",
+        "participant_left": "session.user_left",
+        "ended": "session.ended",
+    },
+    Product.CONTACT_CENTER: {},
+}
 
 
 def _version(v: str) -> tuple[int, ...]:
@@ -160,7 +174,8 @@ class World:
         for account in scenario.accounts:
             self.accounts[account.id] = account
         for app in scenario.apps:
-            self.apps[app.id] = _with_credentials(app, webhook_url)
+            url = webhook_url.replace("{app}", app.id) if webhook_url else None
+            self.apps[app.id] = _with_credentials(app, url)
         for n, user in enumerate(scenario.users):
             self.users[user.id] = user
             self.persons[user.id] = Person(
@@ -412,7 +427,11 @@ class World:
 
     # -- meeting webhooks ------------------------------------------------------------------
 
-    def _send_meeting_event(self, meeting: LiveMeeting, name: str, obj: dict[str, Any]) -> None:
+    def _send_meeting_event(self, meeting: LiveMeeting, what: str, obj: dict[str, Any]) -> None:
+        """``meeting.<what>``, or the webinar or Video SDK session event of that name, to the apps."""
+        name = _MEETING_EVENTS[meeting.product].get(what)
+        if name is None:
+            return  # this product has no such event (Contact Center: none of these are modelled)
         host = meeting.people[meeting.host]
         payload = {
             "account_id": host.account,
@@ -485,19 +504,19 @@ class World:
                 self._start_meeting(m)
             else:
                 m.waiting.add(key)
-                self._send_meeting_event(m, "meeting.participant_jbh_waiting", {"participant": self._participant(person)})
+                self._send_meeting_event(m, "participant_jbh_waiting", {"participant": self._participant(person)})
                 return
         self._enter(m, key)
 
     def _start_meeting(self, m: LiveMeeting) -> None:
         m.started = True
-        self._send_meeting_event(m, "meeting.started", {})
+        self._send_meeting_event(m, "started", {})
 
     def _enter(self, m: LiveMeeting, key: str) -> None:
         person = m.people[key]
         m.present.add(key)
         m.waiting.discard(key)
-        self._send_meeting_event(m, "meeting.participant_joined", {"participant": self._participant(person)})
+        self._send_meeting_event(m, "participant_joined", {"participant": self._participant(person)})
         for app in m.apps.values():
             if app.stream is not None and app.stream.live:
                 self.engine.participant_joined(app.stream, person.participant_id, person.name)
@@ -517,7 +536,7 @@ class World:
         m.present.discard(key)
         m.breakout.discard(key)
         person = m.people[key]
-        self._send_meeting_event(m, "meeting.participant_left", {"participant": self._participant(person)})
+        self._send_meeting_event(m, "participant_left", {"participant": self._participant(person)})
         for app in m.apps.values():
             if app.stream is not None and app.stream.live:
                 self.engine.participant_left(app.stream, person.participant_id)
@@ -583,7 +602,7 @@ class World:
         m.waiting.clear()
         m.breakout.clear()
         if m.started:
-            self._send_meeting_event(m, "meeting.ended", {"end_time": _iso(self.clock.epoch_ms())})
+            self._send_meeting_event(m, "ended", {"end_time": _iso(self.clock.epoch_ms())})
 
     def _set(self, m: LiveMeeting, step: sc.Step) -> None:
         assert isinstance(step, sc.SetSetting)
@@ -618,10 +637,10 @@ class World:
                 )
             return
         if kind.startswith("client_"):
-            self._note(None, "client_fault", meeting=m.key, kind=kind)  # the runner's stand-in acts on it
+            self._note(None, "client_fault", meeting=m.key, fault=kind)  # the runner's stand-in acts on it
             return
         if stream is None or not stream.live:
-            self._note(None, "fault_ignored", meeting=m.key, kind=kind, why="no live stream")
+            self._note(None, "fault_ignored", meeting=m.key, fault=kind, why="no live stream")
             return
         if kind == "drop_signaling":
             self.engine.drop_signaling(stream, close_frame=False)
