@@ -150,13 +150,30 @@ RULES: tuple[Rule, ...] = (
     _rule("sharing_off", _REQUESTABLE, T.REQUEST, S.BLOCKED, sharing_allowed=False),
     _rule("owner_absent", _REQUESTABLE, T.REQUEST, None, owner_present=False),  # 10
     _rule("owner_in_breakout", _REQUESTABLE, T.REQUEST, S.BLOCKED, owner_in_breakout=True),  # 12
-    _rule("approval_needs_host", _REQUESTABLE, T.REQUEST, S.WAITING_HOST, approval_required=True, host_present=False),  # 4
+    _rule(
+        "approval_needs_host",
+        _REQUESTABLE,
+        T.REQUEST,
+        S.WAITING_HOST,
+        approval_required=True,
+        host_present=False,
+    ),  # 4
     _rule("ask_host", _REQUESTABLE, T.REQUEST, S.ASKING_HOST, E.ASK_HOST, approval_required=True),  # 7, 8
     _rule("concurrency_limited", _REQUESTABLE, T.REQUEST, S.BLOCKED, capacity=False),
     _rule("start", _REQUESTABLE, T.REQUEST, S.STREAMING, E.START),  # 6, 9
     _rule("already_running", _LIVE | {S.ASKING_HOST}, T.REQUEST, None),
     # -- the host answers
-    _rule("approved", S.ASKING_HOST, T.APPROVE, S.STREAMING, E.START, capacity=True, org_enabled=True, owner_present=True, sharing_allowed=True),  # 8
+    _rule(
+        "approved",
+        S.ASKING_HOST,
+        T.APPROVE,
+        S.STREAMING,
+        E.START,
+        capacity=True,
+        org_enabled=True,
+        owner_present=True,
+        sharing_allowed=True,
+    ),  # 8
     _rule("approved_too_late", S.ASKING_HOST, T.APPROVE, S.BLOCKED),  # over the limit, or things changed
     _rule("denied", S.ASKING_HOST, T.DENY, S.DENIED),  # 7
     _rule("prompt_gone", S.ASKING_HOST, T.HOST_LEFT, S.WAITING_HOST),
@@ -173,7 +190,15 @@ RULES: tuple[Rule, ...] = (
     _rule("back_from_breakout", S.SUSPENDED, T.OWNER_BACK, S.STREAMING, E.RESUME, breakout_pauses=True),
     _rule("pause", S.STREAMING, T.PAUSE, S.PAUSED, E.PAUSE),
     _rule("resume", S.PAUSED, T.RESUME, S.STREAMING, E.RESUME),
-    _rule("handoff_to_disabled_org", _LIVE, T.HANDOFF, S.DISABLED, E.STOP, R.ADMIN_DISABLED_APP, org_enabled=False),  # 13
+    _rule(
+        "handoff_to_disabled_org",
+        _LIVE,
+        T.HANDOFF,
+        S.DISABLED,
+        E.STOP,
+        R.ADMIN_DISABLED_APP,
+        org_enabled=False,
+    ),  # 13
     _rule("handoff_to_disabled_org_idle", _ANY - _LIVE, T.HANDOFF, S.DISABLED, org_enabled=False),
     _rule("handoff_same_policy", _ANY, T.HANDOFF, None),  # nothing visible to the app
     _rule("sharing_off", _LIVE, T.SHARING_OFF, S.DISABLED, E.STOP, R.HOST_TRIGGERED),

@@ -317,7 +317,9 @@ def journal_lines(records: list[Record]) -> list[str]:
     return [
         _PORT.sub(
             r"\1:<port>",
-            json.dumps([r.t, r.epoch_ms, r.stream_id, r.channel, r.direction, r.kind, r.detail], sort_keys=True),
+            json.dumps(
+                [r.t, r.epoch_ms, r.stream_id, r.channel, r.direction, r.kind, r.detail], sort_keys=True
+            ),
         )
         for r in records
     ]

@@ -284,7 +284,9 @@ class Rest(_Step, tag="rest", frozen=True, kw_only=True):
     # valid: Server-to-Server token; not_host: a user token of the app owner (not the host)
     token: Literal["valid", "expired", "invalid", "no_scope", "not_host"] = "valid"
     # a user id; "" leaves the field out; omitted: the meeting's host
-    participant_user_id: Annotated[str, msgspec.Meta(pattern=r"^([A-Za-z0-9][A-Za-z0-9_.-]*)?$")] | None = None
+    participant_user_id: Annotated[str, msgspec.Meta(pattern=r"^([A-Za-z0-9][A-Za-z0-9_.-]*)?$")] | None = (
+        None
+    )
     meeting_id: str | None = None  # override the path id (e.g. a meeting that does not exist)
 
 
@@ -465,7 +467,9 @@ def _check_references(s: Scenario, source: str) -> None:
     for i, step in enumerate(s.timeline):
         path = f"$.timeline[{i}]"
         if step.meeting is None and len(meetings) > 1:  # copies of one meeting count as one
-            raise ScenarioError(source, "name the meeting: this scenario has several", field=f"{path}.meeting")
+            raise ScenarioError(
+                source, "name the meeting: this scenario has several", field=f"{path}.meeting"
+            )
         known(_spec_of(step.meeting, s), meetings, "meeting", f"{path}.meeting")
         for attr, pool, kind in (("user", users, "user"), ("to", users, "user"), ("app", apps, "app")):
             known(getattr(step, attr, None), pool, kind, f"{path}.{attr}")
@@ -478,7 +482,9 @@ def _check_references(s: Scenario, source: str) -> None:
     for i in range(1, len(times)):
         if times[i] < times[i - 1]:
             raise ScenarioError(
-                source, f"steps must be in time order: {times[i]} comes after {times[i - 1]}", field=f"$.timeline[{i}].at"
+                source,
+                f"steps must be in time order: {times[i]} comes after {times[i - 1]}",
+                field=f"$.timeline[{i}].at",
             )
 
 

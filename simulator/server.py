@@ -64,7 +64,11 @@ class Simulator:
         add_socket_routes(app, self.engine)
         add_control_routes(app, self)
         add_rest_routes(
-            app, backend=self.world, tokens=self.tokens, clock=self.clock, rate_limit=self.config.rest_rate_limit
+            app,
+            backend=self.world,
+            tokens=self.tokens,
+            clock=self.clock,
+            rate_limit=self.config.rest_rate_limit,
         )
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()

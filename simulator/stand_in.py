@@ -12,6 +12,7 @@ reference connector lives in ``connector/``; this is the scenario's puppet.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -156,7 +157,12 @@ class StandIn:
         status = statuses[min(self._attempts[body], len(statuses)) - 1]
         if self.spec.webhook_delay > 0:
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self.clock.call_later(self.spec.webhook_delay, lambda: waiter.done() or waiter.set_result(None))
+
+            def answer() -> None:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+            self.clock.call_later(self.spec.webhook_delay, answer)
             await waiter
         event = msgspec.json.decode(body, type=WebhookEvent)
         self.webhooks.append(event.event)
@@ -209,7 +215,9 @@ class StandIn:
     async def _connect(self, url: str) -> ClientConnection | None:
         self.connecting += 1
         try:
-            return await connect(url, proxy=None, compression=None, ping_interval=None, max_size=None, open_timeout=10)
+            return await connect(
+                url, proxy=None, compression=None, ping_interval=None, max_size=None, open_timeout=10
+            )
         except (OSError, InvalidHandshake, TimeoutError) as exc:
             log.info("stand-in could not connect to %s: %s", url, exc)
             return None
@@ -218,10 +226,8 @@ class StandIn:
             self.activity += 1
 
     async def _send(self, ws: ClientConnection, message: Any) -> None:
-        try:
+        with contextlib.suppress(ConnectionClosed):
             await ws.send(encode(message).decode())
-        except ConnectionClosed:
-            pass
 
     async def _rejoin(self, app: sc.AppSpec, join: _Join) -> None:
         await self._close_sockets(join)
@@ -312,7 +318,11 @@ class StandIn:
                 EventSubscription(
                     events=tuple(
                         Subscription(event_type=t, subscribe=True)
-                        for t in (EventType.ACTIVE_SPEAKER_CHANGE, EventType.PARTICIPANT_JOIN, EventType.PARTICIPANT_LEAVE)
+                        for t in (
+                            EventType.ACTIVE_SPEAKER_CHANGE,
+                            EventType.PARTICIPANT_JOIN,
+                            EventType.PARTICIPANT_LEAVE,
+                        )
                     )
                 ),
             )
@@ -362,7 +372,9 @@ class StandIn:
 def _params(media: MediaType) -> MediaParams:
     if media is MediaType.AUDIO:
         # 100 ms frames: a fifth of the messages of the SDK's 20 ms, the same audio.
-        return MediaParams(audio=AudioParams(content_type=2, sample_rate=1, channel=1, codec=1, data_opt=1, send_rate=100))
+        return MediaParams(
+            audio=AudioParams(content_type=2, sample_rate=1, channel=1, codec=1, data_opt=1, send_rate=100)
+        )
     if media is MediaType.TRANSCRIPT:
         return MediaParams(transcript=TranscriptParams(content_type=5))
     return MediaParams()

@@ -52,7 +52,9 @@ _MEETING_EVENTS: dict[Product, dict[str, str]] = {
         w: f"meeting.{w}"
         for w in ("started", "participant_joined", "participant_jbh_waiting", "participant_left", "ended")
     },
-    Product.WEBINAR: {w: f"webinar.{w}" for w in ("started", "participant_joined", "participant_left", "ended")},
+    Product.WEBINAR: {
+        w: f"webinar.{w}" for w in ("started", "participant_joined", "participant_left", "ended")
+    },
     Product.SESSION: {
         "started": "session.started",
         "participant_joined": "session.user_joined",
@@ -392,20 +394,24 @@ class World:
 
     def _script(self, meeting: LiveMeeting) -> MeetingScript:
         """Who is in the stream and what they say: the meeting's people, seeded speech."""
-        present = [meeting.people[k] for k in sorted(meeting.present, key=lambda k: meeting.people[k].participant_id)]
+        present = [
+            meeting.people[k] for k in sorted(meeting.present, key=lambda k: meeting.people[k].participant_id)
+        ]
         speakers = present or [meeting.people[meeting.host]]
         seed = (self.scenario.seed if self.scenario else 0) * 1000 + len(self._by_stream)
         duration = max(60.0, self._remaining())
         spoken = generate_script(seed=seed, participants=len(speakers), duration=duration)
         # Everyone in the meeting is in the roster; speech is given to those present at the start.
         roster = [
-            Participant(user_id=p.participant_id, user_name=p.name, pitch_hz=spoken.participants[i % len(spoken.participants)].pitch_hz)
+            Participant(
+                user_id=p.participant_id,
+                user_name=p.name,
+                pitch_hz=spoken.participants[i % len(spoken.participants)].pitch_hz,
+            )
             for i, p in enumerate(sorted(meeting.people.values(), key=lambda p: p.participant_id))
         ]
         ids = {sp.user_id: speakers[i].participant_id for i, sp in enumerate(spoken.participants)}
-        utterances = tuple(
-            type(u)(ids[u.user_id], u.start, u.end, u.text) for u in spoken.utterances
-        )
+        utterances = tuple(type(u)(ids[u.user_id], u.start, u.end, u.text) for u in spoken.utterances)
         return MeetingScript(tuple(roster), utterances, duration)
 
     def _remaining(self) -> float:
@@ -504,7 +510,9 @@ class World:
                 self._start_meeting(m)
             else:
                 m.waiting.add(key)
-                self._send_meeting_event(m, "participant_jbh_waiting", {"participant": self._participant(person)})
+                self._send_meeting_event(
+                    m, "participant_jbh_waiting", {"participant": self._participant(person)}
+                )
                 return
         self._enter(m, key)
 
@@ -608,7 +616,11 @@ class World:
         assert isinstance(step, sc.SetSetting)
         if step.account is not None:
             account = self.accounts[step.account]
-            changes = {k: v for k, v in (("rtms_enabled", step.rtms_enabled), ("entitled", step.entitled)) if v is not None}
+            changes = {
+                k: v
+                for k, v in (("rtms_enabled", step.rtms_enabled), ("entitled", step.entitled))
+                if v is not None
+            }
             self.accounts[step.account] = _replace(account, **changes)
         if step.user is not None and step.client_version is not None:
             for meeting in self.meetings.values():
@@ -683,18 +695,26 @@ class World:
         self, meeting_id: str, action: str, *, token: Token, client_id: str, participant_user_id: str | None
     ) -> None:
         m = next(
-            (x for x in self.meetings.values() if str(x.number) == meeting_id and x.product is not Product.SESSION),
+            (
+                x
+                for x in self.meetings.values()
+                if str(x.number) == meeting_id and x.product is not Product.SESSION
+            ),
             None,
         )
         if m is None or m.ended:
             raise ZoomApiError(404, 3001, f"Meeting does not exist: {meeting_id}.")
-        self._rest_action(m, action, token=token, client_id=client_id, participant_user_id=participant_user_id)
+        self._rest_action(
+            m, action, token=token, client_id=client_id, participant_user_id=participant_user_id
+        )
 
     def update_session_rtms_status(self, session_id: str, action: str, *, token: Token) -> None:
         account = self.accounts.get(token.account_id)
         if account is None or not account.video_sdk:
             raise ZoomApiError(400, 200, "This API is only available for Video SDK accounts.")
-        m = next((x for x in self.meetings.values() if x.uuid == session_id and x.product is Product.SESSION), None)
+        m = next(
+            (x for x in self.meetings.values() if x.uuid == session_id and x.product is Product.SESSION), None
+        )
         if m is None or m.ended:
             raise ZoomApiError(404, 3001, f"Session does not exist: {session_id}.")
         app = next((a for a in m.apps.values() if a.spec.client_id == token.app.client_id), None)
@@ -705,7 +725,9 @@ class World:
         if action != "start" and app.state not in (AppState.STREAMING, AppState.PAUSED):
             user = m.people[app.owner].zoom_id
             raise ZoomApiError(
-                400, 13277, f"Unable to '{action}' the RTMS app for user '{user}' because it has not been started."
+                400,
+                13277,
+                f"Unable to '{action}' the RTMS app for user '{user}' because it has not been started.",
             )
         self._do_action(m, app, action)
 
@@ -736,7 +758,11 @@ class World:
         conditions = self.conditions(m, live)
         if not conditions.org_enabled or not conditions.host_client_ok:
             raise ZoomApiError(400, 2310, "Failed to perform RTMS app operation.")
-        live_states = {"stop": (AppState.STREAMING, AppState.PAUSED), "pause": (AppState.STREAMING,), "resume": (AppState.PAUSED,)}
+        live_states = {
+            "stop": (AppState.STREAMING, AppState.PAUSED),
+            "pause": (AppState.STREAMING,),
+            "resume": (AppState.PAUSED,),
+        }
         if action in live_states and live.state not in live_states[action]:
             raise ZoomApiError(400, 2310, "Failed to perform RTMS app operation.")
         if action == "start":

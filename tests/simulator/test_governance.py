@@ -39,7 +39,12 @@ def with_(**changes: bool) -> Conditions:
         (1, {"org_enabled": False}, "host_org_disabled", Effect.NONE),
         (2, {"host_client_ok": False}, "host_client_too_old", Effect.NONE),
         (3, {"owner_client_ok": False}, "owner_client_too_old", Effect.NONE),
-        (4, {"host_present": False, "start_without_host": True, "approval_required": True}, "approval_needs_host", Effect.NONE),
+        (
+            4,
+            {"host_present": False, "start_without_host": True, "approval_required": True},
+            "approval_needs_host",
+            Effect.NONE,
+        ),
         (6, {"host_present": False, "auto_start": True, "start_without_host": True}, "start", Effect.START),
         (7, {"approval_required": True}, "ask_host", Effect.ASK_HOST),
         (8, {"approval_required": True}, "ask_host", Effect.ASK_HOST),
@@ -48,7 +53,9 @@ def with_(**changes: bool) -> Conditions:
         (12, {"owner_in_breakout": True, "owner_present": True}, "owner_in_breakout", Effect.NONE),
     ],
 )
-def test_a_request_follows_the_outcome_table(row: int, changes: dict[str, bool], rule: str, effect: Effect) -> None:
+def test_a_request_follows_the_outcome_table(
+    row: int, changes: dict[str, bool], rule: str, effect: Effect
+) -> None:
     decision = decide(AppState.IDLE, Trigger.REQUEST, with_(**changes))
     assert decision is not None, f"row {row}"
     assert (decision.rule.name, decision.effect) == (rule, effect)
@@ -57,13 +64,17 @@ def test_a_request_follows_the_outcome_table(row: int, changes: dict[str, bool],
 def test_the_hosts_answer_decides_rows_7_and_8() -> None:
     approved = decide(AppState.ASKING_HOST, Trigger.APPROVE, GOOD)
     denied = decide(AppState.ASKING_HOST, Trigger.DENY, GOOD)
-    assert approved is not None and approved.effect is Effect.START
-    assert denied is not None and (denied.state, denied.effect) == (AppState.DENIED, Effect.NONE)
+    assert approved is not None
+    assert approved.effect is Effect.START
+    assert denied is not None
+    assert (denied.state, denied.effect) == (AppState.DENIED, Effect.NONE)
 
 
 def test_a_request_lost_while_the_host_was_away_is_not_replayed_when_the_host_joins() -> None:
     decision = decide(AppState.WAITING_HOST, Trigger.HOST_JOINED, GOOD)
-    assert decision is not None and decision.effect is Effect.NONE and decision.state is AppState.WAITING_HOST
+    assert decision is not None
+    assert decision.effect is Effect.NONE
+    assert decision.state is AppState.WAITING_HOST
 
 
 @pytest.mark.parametrize(
@@ -94,16 +105,22 @@ def test_mid_meeting_triggers_stop_a_live_stream_with_their_reason(
 def test_pause_and_resume_keep_the_stream() -> None:
     paused = decide(AppState.STREAMING, Trigger.PAUSE, GOOD)
     resumed = decide(AppState.PAUSED, Trigger.RESUME, GOOD)
-    assert paused is not None and (paused.state, paused.effect) == (AppState.PAUSED, Effect.PAUSE)
-    assert resumed is not None and (resumed.state, resumed.effect) == (AppState.STREAMING, Effect.RESUME)
+    assert paused is not None
+    assert (paused.state, paused.effect) == (AppState.PAUSED, Effect.PAUSE)
+    assert resumed is not None
+    assert (resumed.state, resumed.effect) == (AppState.STREAMING, Effect.RESUME)
 
 
 def test_handoff_to_an_org_without_rtms_stops_for_good() -> None:
     stop = decide(AppState.STREAMING, Trigger.HANDOFF, with_(org_enabled=False))
-    assert stop is not None and stop.state is AppState.DISABLED and stop.effect is Effect.STOP
+    assert stop is not None
+    assert stop.state is AppState.DISABLED
+    assert stop.effect is Effect.STOP
     assert decide(AppState.DISABLED, Trigger.REQUEST, GOOD) is None  # cannot resume
     same = decide(AppState.STREAMING, Trigger.HANDOFF, GOOD)
-    assert same is not None and same.effect is Effect.NONE and same.state is AppState.STREAMING
+    assert same is not None
+    assert same.effect is Effect.NONE
+    assert same.state is AppState.STREAMING
 
 
 def test_every_rule_names_only_real_conditions_and_states() -> None:
@@ -133,18 +150,22 @@ def test_a_stream_starts_from_a_request_exactly_when_every_prerequisite_holds(c:
     )
     assert (decision.effect is Effect.START) == (prerequisites and not c.approval_required)
     if decision.effect is Effect.ASK_HOST:
-        assert c.host_present and c.approval_required
+        assert c.host_present
+        assert c.approval_required
 
 
 @pytest.mark.parametrize("trigger", list(Trigger))
 @pytest.mark.parametrize("state", list(AppState))
 @settings(max_examples=15)
 @given(c=conditions)
-def test_the_host_org_disabling_rtms_never_starts_anything(c: Conditions, state: AppState, trigger: Trigger) -> None:
+def test_the_host_org_disabling_rtms_never_starts_anything(
+    c: Conditions, state: AppState, trigger: Trigger
+) -> None:
     decision = decide(state, trigger, dataclasses.replace(c, org_enabled=False))
     assert decision is None or decision.effect is not Effect.START
 
 
 def test_an_approval_that_comes_after_the_owner_left_starts_nothing() -> None:
     decision = decide(AppState.ASKING_HOST, Trigger.APPROVE, with_(owner_present=False))
-    assert decision is not None and decision.effect is Effect.NONE
+    assert decision is not None
+    assert decision.effect is Effect.NONE

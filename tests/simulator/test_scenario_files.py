@@ -43,12 +43,25 @@ def test_every_catalogue_file_validates_against_the_published_schema(path: Path)
     [
         (MINIMAL + "timeline: [{at: 1, do: jion, user: h}]", "$.timeline[0].do", "expected one of: join"),
         (MINIMAL.replace("host: h", "host: hx"), "$.meetings[0].host", "unknown user 'hx'"),
-        (MINIMAL.replace("{id: a}", "{id: a, rtms_enabled: maybe}"), "$.accounts[0].rtms_enabled", "Expected `bool`"),
+        (
+            MINIMAL.replace("{id: a}", "{id: a, rtms_enabled: maybe}"),
+            "$.accounts[0].rtms_enabled",
+            "Expected `bool`",
+        ),
         (MINIMAL + "timeline: [{at: 1, do: join, usr: h}]", "$.timeline[0]", "unknown field `usr`"),
         (MINIMAL + "timeline: [{at: -1, do: join, user: h}]", "$.timeline[0].at", ">= 0"),
-        (MINIMAL + "timeline: [{at: 5, do: join, user: h}, {at: 1, do: end}]", "$.timeline[1].at", "time order"),
-        (MINIMAL.replace("users: [{id: h, account: a}]", "users: [{id: h, account: a}, {id: h, account: a}]"),
-         "$.users[1].id", "duplicate user id"),
+        (
+            MINIMAL + "timeline: [{at: 5, do: join, user: h}, {at: 1, do: end}]",
+            "$.timeline[1].at",
+            "time order",
+        ),
+        (
+            MINIMAL.replace(
+                "users: [{id: h, account: a}]", "users: [{id: h, account: a}, {id: h, account: a}]"
+            ),
+            "$.users[1].id",
+            "duplicate user id",
+        ),
         (MINIMAL + "client: {sign_as: ghost}", "$.client.sign_as", "unknown app 'ghost'"),
         (MINIMAL + "switches: {duplicate_connection: maybe}", "$.switches.duplicate_connection", "'maybe'"),
         (MINIMAL.replace("name: x\n", ""), "$", "missing required field `name`"),
@@ -82,6 +95,8 @@ def test_a_missing_file_is_a_scenario_error(tmp_path: Path) -> None:
 
 def test_copies_of_a_meeting_are_named_by_number() -> None:
     text = MINIMAL.replace("{id: m, host: h}", "{id: m, host: h, copies: 3}")
-    assert sc.loads(text + "timeline: [{at: 0, do: join, user: h, meeting: m.3}]").timeline[0].meeting == "m.3"
-    with pytest.raises(sc.ScenarioError, match="unknown meeting 'm.4'"):
+    assert (
+        sc.loads(text + "timeline: [{at: 0, do: join, user: h, meeting: m.3}]").timeline[0].meeting == "m.3"
+    )
+    with pytest.raises(sc.ScenarioError, match=r"unknown meeting 'm\.4'"):
         sc.loads(text + "timeline: [{at: 0, do: join, user: h, meeting: m.4}]")

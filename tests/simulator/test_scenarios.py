@@ -25,7 +25,12 @@ async def test_the_expectations_can_fail() -> None:
     wrong = sc.Expect(data_flows=False, streams=2, stop_reasons=(19,), decisions=("denied",))
     outcome = await run_scenario(msgspec_replace(s, expect=wrong))
     assert not outcome.ok
-    assert {m.split(":")[0] for m in outcome.mismatches} == {"data_flows", "streams", "stop_reasons", "decisions"}
+    assert {m.split(":")[0] for m in outcome.mismatches} == {
+        "data_flows",
+        "streams",
+        "stop_reasons",
+        "decisions",
+    }
 
 
 async def test_the_same_scenario_and_seed_give_an_identical_journal() -> None:
