@@ -1,11 +1,21 @@
-"""The control API under ``/_sim/``: start and stop streams, read the journal, move the clock.
+"""The control API under ``/_sim/``: streams, scenarios, triggers, the journal, the clock, reset.
 
 Kept apart from anything Zoom serves (moto's model): Zoom's own surfaces never live under
-``/_sim``. Errors use Zoom's JSON error shape ``{"code": ..., "message": ...}``.
+``/_sim``. Errors use Zoom's JSON error shape ``{"code": ..., "message": ...}``; the
+operations themselves live in :mod:`.driver`, shared with the CLI and the pytest plugin.
+
+Routes: ``GET /_sim/health``; ``GET|POST /_sim/streams``, ``GET /_sim/streams/{id}``,
+``POST /_sim/streams/{id}/stop``, ``POST /_sim/streams/{id}/drop``; ``POST /_sim/scenarios``
+(YAML or JSON body, ``?webhook_url=``); ``GET /_sim/meetings``;
+``POST /_sim/meetings/{meeting}/events`` (one timeline step without ``at``);
+``GET /_sim/journal`` (``since``, ``direction``, ``stream_id``, ``kind``, ``channel``, ``limit``);
+``POST /_sim/clock/advance`` (``seconds``), ``POST /_sim/clock/run`` (``until`` or ``speed``);
+``POST /_sim/reset``.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +23,9 @@ from aiohttp import web
 
 from connector.protocol import Product, StopReason
 
+from . import scenario as sc
 from .clock import ManualClock
+from .driver import Driver, DriverError
 
 if TYPE_CHECKING:
     from .server import Simulator
@@ -23,6 +35,9 @@ __all__ = ["PREFIX", "add_control_routes"]
 
 PREFIX = "/_sim"
 _SIM_KEY: web.AppKey[Simulator] = web.AppKey("simulator")
+_SCENARIO_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "application/json", "text/plain"}
+
+log = logging.getLogger("simulator.control")
 
 
 def _error(status: int, code: int, message: str) -> web.Response:
@@ -40,6 +55,34 @@ def add_control_routes(app: web.Application, sim: Simulator) -> None:
     r.add_post(f"{PREFIX}/streams/{{stream_id}}/drop", _drop_stream)
     r.add_get(f"{PREFIX}/journal", _journal)
     r.add_post(f"{PREFIX}/clock/advance", _advance)
+    r.add_post(f"{PREFIX}/clock/run", _run_clock)
+    r.add_post(f"{PREFIX}/scenarios", _load_scenario)
+    r.add_get(f"{PREFIX}/meetings", _list_meetings)
+    r.add_post(f"{PREFIX}/meetings/{{meeting}}/events", _trigger)
+    r.add_post(f"{PREFIX}/reset", _reset)
+    app.middlewares.append(_zoom_errors)
+    app.on_shutdown.append(_stop_driver)
+
+
+async def _stop_driver(app: web.Application) -> None:
+    await Driver.of(app[_SIM_KEY]).close()
+
+
+@web.middleware
+async def _zoom_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Driver errors in Zoom's shape; anything unexpected under ``/_sim`` as a 500 without a traceback."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except DriverError as exc:
+        return _error(exc.status, exc.code, exc.message)
+    except web.HTTPException:
+        raise
+    except Exception:
+        if not request.path.startswith(PREFIX):
+            raise
+        log.exception("control request failed: %s %s", request.method, request.path)
+        return _error(500, 500, "Internal error in the simulator (see its log).")
+    return response
 
 
 async def _health(request: web.Request) -> web.Response:
@@ -122,10 +165,27 @@ async def _drop_stream(request: web.Request) -> web.Response:
 
 
 async def _journal(request: web.Request) -> web.Response:
+    """Records, oldest first; ``since`` (scenario seconds, inclusive) and ``limit`` page through them."""
     sim = request.app[_SIM_KEY]
     q = request.query
-    records = sim.journal.select(stream_id=q.get("stream_id"), kind=q.get("kind"), channel=q.get("channel"))
-    return web.json_response({"records": [r.as_dict() for r in records]})
+    try:
+        since = float(q.get("since", "-inf"))
+        limit = int(q["limit"]) if "limit" in q else None
+    except ValueError:
+        return _error(400, 300, "Validation Failed. since must be a number of seconds and limit an integer.")
+    if math.isnan(since) or (limit is not None and limit < 0):
+        return _error(400, 300, "Validation Failed. since must be a number and limit must not be negative.")
+    records = [
+        r
+        for r in sim.journal.select(
+            stream_id=q.get("stream_id"),
+            kind=q.get("kind"),
+            channel=q.get("channel"),
+            direction=q.get("direction"),
+        )
+        if r.t >= since
+    ]
+    return web.json_response({"records": [r.as_dict() for r in records[:limit]]})
 
 
 async def _advance(request: web.Request) -> web.Response:
@@ -145,3 +205,53 @@ async def _advance(request: web.Request) -> web.Response:
         return _error(400, 300, "Validation Failed. seconds must not be negative.")
     ran = sim.clock.advance(seconds)
     return web.json_response({"now": sim.clock.now(), "timers_run": ran})
+
+
+async def _run_clock(request: web.Request) -> web.Response:
+    """``{"until": t}``: run the manual clock timer by timer to scenario time ``t``, then answer.
+    ``{"speed": x}``: free-run it at ``x`` times real time in the background (0 stops it)."""
+    driver = Driver.of(request.app[_SIM_KEY])
+    body = await _json_body(request)
+    if ("until" in body) == ("speed" in body):
+        return _error(400, 300, "Validation Failed. give either until (seconds) or speed (times real time).")
+    key = "until" if "until" in body else "speed"
+    value = body[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return _error(400, 300, f"Validation Failed. {key} must be a number.")
+    if key == "until":
+        ran = await driver.run_until(float(value))
+        return web.json_response({"now": driver.sim.clock.now(), "timers_run": ran})
+    driver.set_speed(float(value))
+    return web.json_response({"now": driver.sim.clock.now(), "speed": driver.speed})
+
+
+async def _load_scenario(request: web.Request) -> web.Response:
+    sim = request.app[_SIM_KEY]
+    if request.content_type not in _SCENARIO_TYPES:
+        return _error(
+            415, 300, "Send the scenario as application/yaml or application/json, not " + request.content_type
+        )
+    text = await request.read()
+    try:
+        scenario = sc.loads(text, source="request body")
+    except sc.ScenarioError as exc:
+        return _error(400, 300, str(exc))
+    described = Driver.of(sim).load(scenario, webhook_url=request.query.get("webhook_url"))
+    return web.json_response(described, status=201)
+
+
+async def _list_meetings(request: web.Request) -> web.Response:
+    sim = request.app[_SIM_KEY]
+    return web.json_response({"meetings": sim.world.describe()["meetings"]})
+
+
+async def _trigger(request: web.Request) -> web.Response:
+    sim = request.app[_SIM_KEY]
+    body = await _json_body(request)
+    return web.json_response(Driver.of(sim).trigger(request.match_info["meeting"], body))
+
+
+async def _reset(request: web.Request) -> web.Response:
+    sim = request.app[_SIM_KEY]
+    Driver.of(sim).reset()
+    return web.json_response({"status": "reset", "now": sim.clock.now()})

@@ -376,7 +376,8 @@ class World:
             {
                 "operator_id": meeting.people[app.owner].zoom_id,
                 "concurrency_number": self._live_streams(account.id),
-                meeting.product.id_key: meeting.uuid,
+                # Zoom's schema nests the instance id (oneOf meeting_uuid/webinar_uuid/session_id).
+                "id_field": {meeting.product.id_key: meeting.uuid},
             },
         )
 
