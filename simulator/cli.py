@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import json
+import logging
 import signal
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
@@ -160,7 +161,7 @@ def _trigger(args: argparse.Namespace) -> int:
                 )
                 return 2
             meeting = meetings[0]
-        path = urllib.request.quote(meeting, safe="")
+        path = urllib.parse.quote(meeting, safe="")
         result = _request("POST", f"{base}/_sim/meetings/{path}/events", step)
     except _RequestError as exc:
         print(f"rtms-sim: {exc}", file=sys.stderr)
@@ -220,7 +221,7 @@ def _serve_main(args: argparse.Namespace) -> int:
                 client_id=args.client_id, client_secret=args.client_secret, webhook_secret=args.webhook_secret
             ),
         )
-        if scenario is not None:  # the file's switches, what the command line names explicitly
+        if scenario is not None:  # the file's switches; addresses and credentials from here
             config = SimulatorConfig.from_switches(scenario.switches, seed=scenario.seed, **options)
         else:
             config = SimulatorConfig(

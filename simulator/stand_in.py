@@ -71,6 +71,8 @@ class _Join:
     media: dict[str, ClientConnection] = field(default_factory=dict)
     media_urls: dict[str, str] = field(default_factory=dict)
     lost_media: set[str] = field(default_factory=set)  # media sockets that went away
+    shaken: set[str] = field(default_factory=set)  # media types whose handshake succeeded
+    ready_sent: bool = False  # CLIENT_READY_ACK goes once per signaling connection
     media_interrupted: bool = False  # Zoom said so before the socket's end reached us
     closed: bool = False
 
@@ -300,13 +302,13 @@ class StandIn:
                 if kind is not None:
                     self.frames[(join.stream_id, kind)] += 1
                     continue
-                await self._on_message(app, join, message)
+                await self._on_message(app, join, message, channel)
         except ConnectionClosed:
             pass
         finally:
             self.activity += 1
 
-    async def _on_message(self, app: sc.AppSpec, join: _Join, message: Any) -> None:
+    async def _on_message(self, app: sc.AppSpec, join: _Join, message: Any, channel: str) -> None:
         if isinstance(message, SignalingHandshakeResp):
             self.handshakes[int(message.status_code)] += 1
             if message.status_code != 0 or join.signaling is None:
@@ -330,8 +332,9 @@ class StandIn:
                 self._spawn(self._open_media(app, join, kind))
         elif isinstance(message, DataHandshakeResp):
             if message.status_code == 0 and join.signaling is not None:
-                ready = [k for k in self.spec.media if k in join.media]
-                if len(ready) == len(self.spec.media):
+                join.shaken.add(channel)
+                if not join.ready_sent and join.shaken >= set(self.spec.media):
+                    join.ready_sent = True
                     await self._send(join.signaling, ClientReadyAck(rtms_stream_id=join.stream_id))
         elif isinstance(message, SessionStateUpdate):
             self.session_states.append(int(message.state))
@@ -354,6 +357,8 @@ class StandIn:
         join.signaling = None
         join.media.clear()
         join.lost_media.clear()
+        join.shaken.clear()
+        join.ready_sent = False
         join.media_interrupted = False
         for ws in sockets:
             if ws is not None:

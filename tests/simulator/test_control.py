@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -199,3 +201,179 @@ async def test_drop_cuts_the_sockets(sim: Simulator, http: aiohttp.ClientSession
     async with http.post(f"{sim.http_url}/_sim/streams/{stream.stream_id}/drop") as response:
         assert response.status == 200
     assert await joined.signaling.wait_closed() is None
+
+
+# -- scenarios, triggers, the clock and reset (the control surface of a loaded world) ----------
+
+ROOT = Path(__file__).resolve().parents[2]
+S09 = ROOT / "scenarios" / "s09-host-present-no-approval.yaml"
+YAML = {"content-type": "application/yaml"}
+
+
+async def _load(sim: Simulator, http: aiohttp.ClientSession, text: str, **query: str) -> Any:
+    async with http.post(f"{sim.http_url}/_sim/scenarios", data=text, headers=YAML, params=query) as response:
+        assert response.status == 201, await response.text()
+        return await _json(response)
+
+
+async def _post(http: aiohttp.ClientSession, url: str, body: Any) -> tuple[int, Any]:
+    async with http.post(url, json=body) as response:
+        return response.status, await _json(response)
+
+
+async def test_a_loaded_scenario_plays_its_timeline_on_the_clock(
+    sim: Simulator, clock: ManualClock, http: aiohttp.ClientSession, receiver: WebhookReceiver
+) -> None:
+    clock.advance(100.0)  # the timeline starts when the scenario is loaded, not at zero
+    loaded = await _load(sim, http, S09.read_text(), webhook_url=receiver.url + "/{app}")
+    assert loaded["scenario"] == "s09-host-present-no-approval"
+    [meeting] = loaded["meetings"]
+    assert (meeting["meeting"], meeting["started"], meeting["present"]) == ("standup", False, [])
+    assert sim.world.apps["notetaker"].webhook_url == receiver.url + "/notetaker"
+
+    status, ran = await _post(http, f"{sim.http_url}/_sim/clock/run", {"until": 111})
+    assert status == 200
+    assert ran["now"] == 111
+    assert ran["timers_run"] >= 3
+    async with http.get(f"{sim.http_url}/_sim/meetings") as response:
+        [meeting] = (await _json(response))["meetings"]
+    assert (meeting["started"], meeting["present"]) == (True, ["host", "owner"])
+    assert meeting["apps"]["notetaker"]["state"] == "streaming"
+    started = await receiver.wait_for("meeting.rtms_started")
+    assert started.json["event"] == "meeting.rtms_started"
+    assert [r.t for r in sim.journal.select(kind="step")] == [100.0, 105.0, 110.0]
+
+
+async def test_a_bad_scenario_is_400_naming_the_field(sim: Simulator, http: aiohttp.ClientSession) -> None:
+    text = S09.read_text().replace("do: join, user: host", "do: jion, user: host")
+    async with http.post(f"{sim.http_url}/_sim/scenarios", data=text, headers=YAML) as response:
+        assert response.status == 400
+        body = await _json(response)
+    assert body["code"] == 300
+    assert body["message"].startswith("request body: at $.timeline[0].do: Invalid value 'jion'")
+    assert "expected one of: join, leave" in body["message"]
+    async with http.post(f"{sim.http_url}/_sim/scenarios", data="name: [", headers=YAML) as response:
+        assert (response.status, (await _json(response))["code"]) == (400, 300)
+    headers = {"content-type": "image/png"}
+    async with http.post(f"{sim.http_url}/_sim/scenarios", data=b"x", headers=headers) as response:
+        assert response.status == 415
+    assert sim.world.meetings == {}
+
+
+async def test_triggered_events_change_the_world_now(
+    sim: Simulator, clock: ManualClock, http: aiohttp.ClientSession
+) -> None:
+    await _load(sim, http, S09.read_text().split("timeline:")[0])  # the world, no timeline
+    events = f"{sim.http_url}/_sim/meetings/standup/events"
+    for user in ("host", "owner"):
+        status, meeting = await _post(http, events, {"do": "join", "user": user})
+        assert status == 200
+    assert meeting["present"] == ["host", "owner"]
+    status, meeting = await _post(http, events, {"do": "start_app"})
+    assert meeting["apps"]["notetaker"]["state"] == "streaming"
+    status, meeting = await _post(http, events, {"do": "pause"})
+    assert (status, meeting["apps"]["notetaker"]["state"]) == (200, "paused")
+    status, meeting = await _post(http, events, {"do": "fault", "kind": "stop", "reason": 8})
+    assert status == 200
+    [stream] = sim.engine.streams.values()
+    assert stream.stop_reason == StopReason.STREAM_REVOKED
+    assert clock.now() == 0.0  # all of it now, without moving time
+
+
+@pytest.mark.parametrize(
+    ("meeting", "body", "status", "code", "message"),
+    [
+        ("nope", {"do": "pause"}, 404, 3001, "Meeting does not exist: nope."),
+        ("standup", {"do": "jion"}, 400, 300, "Validation Failed. Invalid value 'jion' - at `$.do`; expect"),
+        ("standup", {"do": "join"}, 400, 300, "Validation Failed. Object missing required field `user`"),
+        ("standup", {"do": "fault", "kind": "meteor"}, 400, 300, "Invalid enum value 'meteor' - at `$.kind`"),
+        ("standup", {"do": "join", "user": "ghost"}, 400, 300, "Validation Failed. unknown user 'ghost'"),
+        ("standup", {"do": "pause", "app": "ghost"}, 400, 300, "Validation Failed. app 'ghost' is not added"),
+        ("standup", {"do": "pause", "at": 5}, 400, 300, "Validation Failed. `at` is not accepted"),
+        ("standup", {"do": "rest", "action": "start"}, 400, 300, "Validation Failed. REST calls are not"),
+    ],
+    ids=[
+        "unknown-meeting", "unknown-step", "missing-field", "bad-fault", "unknown-user", "unknown-app", "at",
+        "rest",
+    ],
+)  # fmt: skip
+async def test_bad_triggers_fail_like_zoom(
+    sim: Simulator, http: aiohttp.ClientSession, meeting: str, body: Any, status: int, code: int, message: str
+) -> None:
+    await _load(sim, http, S09.read_text().split("timeline:")[0])
+    got_status, got = await _post(http, f"{sim.http_url}/_sim/meetings/{meeting}/events", body)
+    assert (got_status, got["code"]) == (status, code)
+    assert message in got["message"]
+    assert got["message"].startswith("Validation Failed. " if status == 400 else "Meeting")
+    assert sim.world.meeting("standup").present == set()
+
+
+async def test_reset_ends_streams_cancels_the_timeline_and_clears_the_journal(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    await _load(sim, http, S09.read_text())
+    await _post(http, f"{sim.http_url}/_sim/clock/run", {"until": 20})
+    [stream] = sim.engine.streams.values()
+    assert stream.live
+    status, _ = await _post(http, f"{sim.http_url}/_sim/reset", {})
+    assert status == 200
+    assert not stream.live
+    assert stream.stop_reason == StopReason.MEETING_ENDED
+    async with http.get(f"{sim.http_url}/_sim/meetings") as response:
+        assert await _json(response) == {"meetings": []}
+    assert sim.world.scenario is None
+    await _post(http, f"{sim.http_url}/_sim/clock/run", {"until": 200})  # the "end" at 90 s is gone
+    assert sim.journal.select(kind="step") == []
+
+
+async def test_journal_filters(sim: Simulator, clock: ManualClock, http: aiohttp.ClientSession) -> None:
+    sim.start_stream()
+    clock.advance(5.0)
+    later = sim.start_stream()
+    url = f"{sim.http_url}/_sim/journal"
+    async with http.get(url, params={"since": "5", "direction": "out", "channel": "webhook"}) as response:
+        records = (await _json(response))["records"]
+    assert [(r["t"], r["stream_id"], r["kind"]) for r in records] == [
+        (5.0, later.stream_id, "meeting.rtms_started")
+    ]
+    async with http.get(url, params={"kind": "stream_created", "limit": "1"}) as response:
+        records = (await _json(response))["records"]
+    assert [r["t"] for r in records] == [0.0]
+    for bad in ({"since": "soon"}, {"limit": "-1"}, {"since": "nan"}):
+        async with http.get(url, params=bad) as response:
+            assert (response.status, (await _json(response))["code"]) == (400, 300)
+
+
+async def test_run_the_clock_until(sim: Simulator, clock: ManualClock, http: aiohttp.ClientSession) -> None:
+    stream = sim.start_stream()  # nobody joins: the connect timeout ends it at 60 s
+    status, body = await _post(http, f"{sim.http_url}/_sim/clock/run", {"until": 61})
+    assert (status, body["now"]) == (200, 61.0)
+    assert stream.stop_reason == StopReason.CONNECTION_TIMEOUT
+    for bad in ({"until": 10}, {"until": "soon"}, {}, {"until": 70, "speed": 1}):
+        status, body = await _post(http, f"{sim.http_url}/_sim/clock/run", bad)
+        assert (status, body["code"]) == (400, 300), bad
+    assert clock.now() == 61.0
+
+
+async def test_free_run_the_clock(sim: Simulator, clock: ManualClock, http: aiohttp.ClientSession) -> None:
+    url = f"{sim.http_url}/_sim/clock/run"
+    assert await _post(http, url, {"speed": 1000}) == (200, {"now": 0.0, "speed": 1000.0})
+    status, body = await _post(http, url, {"until": 1000})
+    assert (status, body["code"]) == (409, 409)  # two drivers of one clock: refused
+    for _ in range(1000):  # a bound in real time; what is asserted is the clock's progress
+        if clock.now() >= 5.0:
+            break
+        await asyncio.sleep(0.01)
+    assert clock.now() >= 5.0
+    status, body = await _post(http, url, {"speed": 0})
+    assert (status, body["speed"]) == (200, 0.0)
+    stopped = clock.now()
+    await asyncio.sleep(0.05)
+    assert clock.now() == stopped
+
+
+async def test_running_the_clock_needs_a_manual_clock(http: aiohttp.ClientSession) -> None:
+    async with Simulator(SimulatorConfig(tls_port=None)) as real:
+        for body in ({"until": 1}, {"speed": 2}):
+            async with http.post(f"{real.http_url}/_sim/clock/run", json=body) as response:
+                assert (response.status, (await _json(response))["code"]) == (409, 409)
