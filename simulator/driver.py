@@ -14,6 +14,8 @@ import contextlib
 import logging
 import math
 import weakref
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -22,7 +24,6 @@ from connector.protocol import StopReason
 
 from . import scenario as sc
 from .clock import ManualClock, Timer, settle
-from .journal import Record
 from .world import LiveMeeting
 
 if TYPE_CHECKING:
@@ -66,8 +67,17 @@ class Driver:
 
     # -- scenarios and steps ---------------------------------------------------------------
 
-    def load(self, scenario: sc.Scenario, *, webhook_url: str | None = None) -> dict[str, Any]:
+    def load(
+        self,
+        scenario: sc.Scenario,
+        *,
+        webhook_url: str | None = None,
+        play: Callable[[sc.Step], None] | None = None,
+    ) -> dict[str, Any]:
         """Load ``scenario`` and schedule its timeline from now; returns the world's description.
+
+        Each step falls due through ``play`` (default: the world carries it out, REST steps
+        are noted; the scenario runner passes its own, which makes REST calls).
 
         The scenario's ``switches`` are not applied: they configure a simulator when it starts
         (``rtms-sim serve --scenario``), not one already running.
@@ -76,7 +86,8 @@ class Driver:
         world = self.sim.load_scenario(scenario, webhook_url=webhook_url)
         t0 = self.sim.clock.now()
         for step in scenario.timeline:
-            self.timers.append(self.sim.clock.call_at(t0 + step.at, lambda step=step: self._play(step)))  # type: ignore[misc]
+            due = partial(play or self._play, step)
+            self.timers.append(self.sim.clock.call_at(t0 + step.at, due))
         return world.describe()
 
     def _play(self, step: sc.Step) -> None:
@@ -134,8 +145,7 @@ class Driver:
         self.timers.clear()
 
     def _note(self, kind: str, **detail: Any) -> None:
-        clock = self.sim.clock
-        self.sim.journal.add(Record(clock.now(), clock.epoch_ms(), None, "control", "note", kind, detail))
+        self.sim.engine.note(None, "control", "note", kind, **detail)
 
     # -- the clock -------------------------------------------------------------------------
 

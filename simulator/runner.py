@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -26,6 +27,7 @@ from connector.protocol import SessionState
 from . import scenario as sc
 from .clock import ManualClock
 from .config import SimulatorConfig
+from .driver import Driver
 from .journal import Record
 from .server import Simulator
 from .stand_in import StandIn
@@ -89,12 +91,10 @@ class ScenarioRun:
         if url is None and self.scenario.client.enabled:
             self.stand_in = StandIn(self.scenario.client, clock=self.clock, apps={})
             url = await self.stand_in.start() + "/{app}"
-        self.sim.load_scenario(self.scenario, webhook_url=url)
+        self._t0 = self.clock.now()
+        Driver.of(self.sim).load(self.scenario, webhook_url=url, play=self._do)
         if self.stand_in is not None:
             self.stand_in.apps.update(self.sim.world.apps)
-        self._t0 = self.clock.now()
-        for step in self.scenario.timeline:
-            self.clock.call_at(self._t0 + step.at, lambda step=step: self._do(step))  # type: ignore[misc]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -300,8 +300,6 @@ async def run_file(path: str | Path) -> Outcome:
 
 def _double_quote(value: str) -> str:
     """Zoom asks for ids containing ``/`` to be URL-encoded twice (Video SDK API)."""
-    from urllib.parse import quote
-
     return quote(quote(value, safe=""), safe="")
 
 

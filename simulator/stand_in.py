@@ -36,6 +36,8 @@ from connector.protocol import (
     KeepAliveResp,
     MediaParams,
     MediaType,
+    MessageType,
+    Product,
     SessionStateUpdate,
     SignalingHandshakeReq,
     SignalingHandshakeResp,
@@ -58,8 +60,9 @@ __all__ = ["StandIn"]
 
 log = logging.getLogger("simulator.stand_in")
 
-_MEDIA_MESSAGES = {14: "audio", 15: "video", 16: "deskshare", 17: "transcript", 18: "chat"}
-_ID_KEYS = ("meeting_uuid", "webinar_uuid", "session_id", "engagement_id")
+# MEDIA_DATA_AUDIO (14) … MEDIA_DATA_CHAT (18) follow the media types' wire order (§4.12).
+_MEDIA_MESSAGES = {MessageType.MEDIA_DATA_AUDIO + i: m.key for i, m in enumerate(MediaType.singles())}
+_ID_KEYS = tuple(p.id_key for p in Product)
 
 
 @dataclass

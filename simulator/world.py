@@ -9,6 +9,7 @@ webhook sender. It also answers the REST API's questions (:class:`~.rest.RestBac
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import random
@@ -27,7 +28,7 @@ from .config import App
 from .engine import Engine
 from .errors import ZoomApiError
 from .governance import AppState, Conditions, Effect, Trigger, decide
-from .journal import Journal, Record
+from .journal import Journal
 from .oauth import Token
 from .speech import MeetingScript, Participant, generate_script
 from .stream import SimStream
@@ -236,9 +237,7 @@ class World:
     # -- journal ---------------------------------------------------------------------------
 
     def _note(self, stream_id: str | None, kind: str, **detail: Any) -> None:
-        self.journal.add(
-            Record(self.clock.now(), self.clock.epoch_ms(), stream_id, "world", "note", kind, detail)
-        )
+        self.engine.note(stream_id, "world", "note", kind, **detail)
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -356,17 +355,21 @@ class World:
             extra = {"meeting_id": meeting.number, "is_original_host": meeting.host == meeting.spec.host}
         self.webhooks.send(stream, RtmsEventKind.STARTED, extra)
         account = self.accounts[app.spec.account]
+        if self._live_streams(account.id) * 100 > account.concurrency_limit * 80:
+            self._concurrency_near_limit(app)
+
+    def _concurrency_near_limit(self, app: LiveApp) -> None:
+        account = self.accounts[app.spec.account]
         live = self._live_streams(account.id)
-        if live * 100 > account.concurrency_limit * 80:
-            self._send_account_event(
-                app.spec,
-                "rtms.concurrency_near_limit",
-                {
-                    "concurrency_limit": account.concurrency_limit,
-                    "concurrency_number": live,
-                    "percentage": live * 100 // account.concurrency_limit,
-                },
-            )
+        self._send_account_event(
+            app.spec,
+            "rtms.concurrency_near_limit",
+            {
+                "concurrency_limit": account.concurrency_limit,
+                "concurrency_number": live,
+                "percentage": live * 100 // account.concurrency_limit,
+            },
+        )
 
     def _concurrency_limited(self, meeting: LiveMeeting, app: LiveApp) -> None:
         account = self.accounts[app.spec.account]
@@ -412,7 +415,7 @@ class World:
             for i, p in enumerate(sorted(meeting.people.values(), key=lambda p: p.participant_id))
         ]
         ids = {sp.user_id: speakers[i].participant_id for i, sp in enumerate(spoken.participants)}
-        utterances = tuple(type(u)(ids[u.user_id], u.start, u.end, u.text) for u in spoken.utterances)
+        utterances = tuple(dataclasses.replace(u, user_id=ids[u.user_id]) for u in spoken.utterances)
         return MeetingScript(tuple(roster), utterances, duration)
 
     def _remaining(self) -> float:
@@ -571,19 +574,19 @@ class World:
 
     def _breakout(self, m: LiveMeeting, step: sc.Step) -> None:
         assert isinstance(step, sc.Breakout)
-        if step.user not in m.present:
-            return
-        m.present.discard(step.user)
-        m.breakout.add(step.user)
-        self._fire_all(m, Trigger.OWNER_TO_BREAKOUT, owner=step.user)
+        self._move(m, step.user, m.present, m.breakout, Trigger.OWNER_TO_BREAKOUT)
 
     def _return(self, m: LiveMeeting, step: sc.Step) -> None:
         assert isinstance(step, sc.ReturnToMain)
-        if step.user not in m.breakout:
+        self._move(m, step.user, m.breakout, m.present, Trigger.OWNER_BACK)
+
+    def _move(self, m: LiveMeeting, user: str, room: set[str], to: set[str], trigger: Trigger) -> None:
+        """``user`` goes from ``room`` to ``to`` (main room and breakout rooms)."""
+        if user not in room:
             return
-        m.breakout.discard(step.user)
-        m.present.add(step.user)
-        self._fire_all(m, Trigger.OWNER_BACK, owner=step.user)
+        room.discard(user)
+        to.add(user)
+        self._fire_all(m, trigger, owner=user)
 
     def _sharing(self, m: LiveMeeting, step: sc.Step) -> None:
         assert isinstance(step, sc.Sharing)
@@ -633,21 +636,11 @@ class World:
         app = self._app(m, step.app)
         stream = app.stream
         kind = step.kind
-        if kind in ("concurrency_near_limit", "concurrency_limited"):
-            account = self.accounts[app.spec.account]
-            live = self._live_streams(account.id)
-            if kind == "concurrency_limited":
-                self._concurrency_limited(m, app)
-            else:
-                self._send_account_event(
-                    app.spec,
-                    "rtms.concurrency_near_limit",
-                    {
-                        "concurrency_limit": account.concurrency_limit,
-                        "concurrency_number": live,
-                        "percentage": live * 100 // account.concurrency_limit,
-                    },
-                )
+        if kind == "concurrency_near_limit":
+            self._concurrency_near_limit(app)
+            return
+        if kind == "concurrency_limited":
+            self._concurrency_limited(m, app)
             return
         if kind.startswith("client_"):
             self._note(None, "client_fault", meeting=m.key, fault=kind)  # the runner's stand-in acts on it
