@@ -1,12 +1,14 @@
-"""``rtms-connector``: run the connector until SIGTERM or SIGINT.
+"""``rtms-connector``: run the connector until SIGTERM or SIGINT; ``rtms-connector explain CODE``
+turns a stop reason, REST error or handshake status into plain guidance.
 
 Contract:
 
 * Options override the environment (see :mod:`connector.config` and docs/configuration.md).
 * Once bound, exactly one line goes to stdout, flushed: ``listening http://HOST:PORT/PATH``
   with the real port (``--port 0`` picks a free one). Everything else is logging on stderr.
-* SIGTERM / SIGINT: stop accepting webhooks, close every stream gracefully
-  (STREAM_CLOSE_REQ, bounded by the close timeout), exit 0.
+* SIGTERM / SIGINT drain: new webhooks get 503, every stream is closed gracefully
+  (STREAM_CLOSE_REQ, wait for STREAM_CLOSE_RESP, bounded by the close timeout), sinks are
+  flushed, leases released; exit 0.
 * A configuration problem prints ``rtms-connector: error: <one line>`` on stderr and exits 2,
   never a traceback.
 """
@@ -21,8 +23,10 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from .config import ConnectorConfig
+from .config import LOG_LEVELS, ConnectorConfig
 from .errors import ConfigError
+from .guidance import explain_main
+from .logs import configure_logging
 from .service import Connector
 
 __all__ = ["main"]
@@ -47,33 +51,39 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--client-secret", help="app Client Secret (env ZM_RTMS_SECRET)")
     parser.add_argument("--webhook-secret", help="webhook Secret Token (env ZM_RTMS_WEBHOOK_SECRET)")
     parser.add_argument("--ca", dest="ca_file", help="CA bundle for wss:// servers (env ZM_RTMS_CA)")
+    parser.add_argument("--redis-url", help="Redis for ownership across replicas (env ZM_RTMS_REDIS_URL)")
+    parser.add_argument("--replica-id", help="this replica's name in leases (env ZM_RTMS_REPLICA_ID)")
+    parser.add_argument(
+        "--lease-ttl", type=float, help="seconds a dead replica keeps its streams (env ZM_RTMS_LEASE_TTL)"
+    )
     parser.add_argument(
         "--log-level",
-        default="INFO",
-        type=str.upper,
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="logging level on stderr (default INFO)",
+        type=str.lower,
+        choices=sorted(LOG_LEVELS),
+        help="logging level on stderr (env ZM_RTMS_LOG_LEVEL, default info)",
+    )
+    parser.add_argument(
+        "--log-format", choices=["text", "json"], help="env ZM_RTMS_LOG_FORMAT (default text)"
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rtms-connector`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "explain":
+        return explain_main(argv[1:])
+    if argv and argv[0] == "serve":
+        argv = argv[1:]
     args = _parser().parse_args(argv)
-    options = {k: v for k, v in vars(args).items() if k != "log_level"}
     try:
-        config = ConnectorConfig.from_env(os.environ, **options)
+        config = ConnectorConfig.from_env(os.environ, **vars(args))
+        configure_logging(
+            level=config.log_level, fmt=config.log_format, secrets=config.secrets, stream=sys.stderr
+        )
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=args.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # At DEBUG, websockets logs every frame: 50 lines a second per stream, and the handshake
-    # signatures. Our own loggers say what matters.
-    logging.getLogger("websockets").setLevel(max(logging.INFO, logging.getLogger().level))
     try:
         return asyncio.run(_serve(config))
     except ConfigError as exc:

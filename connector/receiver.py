@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 
@@ -38,12 +39,16 @@ from .protocol import (
 )
 from .protocol.webhook import URL_VALIDATION_EVENT
 
-__all__ = ["EventHandler", "WebhookReceiver"]
+__all__ = ["EventHandler", "WebhookListener", "WebhookReceiver"]
 
 logger = logging.getLogger("connector.receiver")
 
 EventHandler = Callable[[RtmsEvent], Awaitable[object]]
 """Receives every verified RTMS event; its result is logged at debug level."""
+
+WebhookListener = Callable[[WebhookEvent], Awaitable[object]]
+"""Receives every verified webhook but URL validation (``meeting.started``,
+``meeting.participant_joined`` … for the manual start, and the RTMS events too)."""
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -59,9 +64,11 @@ class WebhookReceiver:
         handler: EventHandler,
         *,
         clock: Callable[[], float] = time.time,
+        listener: WebhookListener | None = None,
     ) -> None:
         self._config = config
         self._handler = handler
+        self._listener = listener
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -100,7 +107,9 @@ class WebhookReceiver:
             logger.info("webhook %s acknowledged (not an RTMS event)", event.event)
         else:
             logger.info("webhook %s for stream %s", event.event, rtms.rtms_stream_id)
-            self._dispatch(rtms)
+            self._spawn(self._run_handler(rtms), f"webhook {rtms.rtms_stream_id}")
+        if self._listener is not None:
+            self._spawn(self._run_listener(event), f"webhook {event.event}")
         return web.json_response({"status": "ok"})
 
     def _url_validation(self, event: WebhookEvent) -> web.Response:
@@ -110,10 +119,17 @@ class WebhookReceiver:
         logger.info("answered endpoint.url_validation")
         return web.json_response(url_validation_response(self._config.webhook_secret, token))
 
-    def _dispatch(self, event: RtmsEvent) -> None:
-        task = asyncio.create_task(self._run_handler(event), name=f"webhook {event.rtms_stream_id}")
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _run_listener(self, event: WebhookEvent) -> None:
+        assert self._listener is not None
+        try:
+            await self._listener(event)
+        except Exception:  # the listener's bug must not take the receiver down
+            logger.exception("webhook listener failed for %s", event.event)
 
     async def _run_handler(self, event: RtmsEvent) -> None:
         try:
@@ -127,6 +143,10 @@ class WebhookReceiver:
         """Wait until every handler task started so far has finished."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
 
     async def close(self) -> None:
         """Answer 503 to new deliveries from now on and wait for pending handler tasks."""

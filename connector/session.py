@@ -1,10 +1,24 @@
-"""The asyncio layer of one stream: real WebSockets around a :class:`~connector.stream.StreamClient`.
+"""The asyncio layer of one stream: attempts, reconnects, the frame queue and the sinks.
 
-A :class:`StreamSession` opens the sockets the client asks for with the ``websockets``
-library, feeds it every frame, carries out its actions (send, write to the sinks, end) and,
-whatever happens — a handshake rejection, a refused connection, a TLS failure, an abrupt drop,
-cancellation — closes every socket and finalizes the output, ending with a
-:class:`~connector.summary.StreamSummary` (docs/protocol.md §3, §4, §9.2).
+A :class:`StreamSession` runs one stream for as long as this replica owns it. Each *attempt*
+is a :class:`~connector.stream.StreamClient` over real WebSockets (the ``websockets``
+library): signaling, then one media socket per type. Between the socket readers and the sinks
+sits a bounded :class:`~connector.backpressure.FrameQueue`: a reader never waits for a disk or
+for Redis; when the sinks fall behind the oldest frames are dropped and counted.
+
+Reconnects follow Zoom's failover guidance (docs/protocol.md §9.2):
+
+* the signaling socket dropped, ``*.rtms_interrupted``, or a failover ``rtms_started`` with new
+  ``server_urls`` → a new attempt (signaling and media);
+* a media socket dropped, MEDIA_CONNECTION_INTERRUPTED (event 7) or stream state INTERRUPTED →
+  that media socket alone is re-opened;
+* the stream stopped with reason 10-19 or 24 (but 18) → a new attempt, which Zoom refuses
+  if the stream is no longer valid;
+* no message on the signaling socket for ``keepalive_silence`` seconds → a new attempt (§4.11).
+
+Delays come from :class:`~connector.backoff.Backoff` (3, 6, 12, 24, 30 s with jitter, bounded,
+reset once a join succeeds). One session runs one attempt at a time, so one stream never has
+two reconnects under way. Every wait goes through the session's :class:`~connector.clock.Clock`.
 
 Network and file errors never escape as exceptions: they end the stream with a clear
 ``detail`` and one log line.
@@ -15,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import ssl
 import time
 from collections.abc import Callable
@@ -22,21 +37,32 @@ from collections.abc import Callable
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
+from .backoff import Backoff
+from .backpressure import FrameQueue
+from .clock import Cancellable, Clock, SystemClock, sleep, wait_for
 from .config import ConnectorConfig
 from .errors import ConnectorError, SinkError
-from .protocol import FrameError, RtmsEvent, decode, encode
+from .metrics import Metrics
+from .ownership import Ownership
+from .participants import Roster
+from .protocol import FrameError, KeepAliveResp, MediaType, RtmsEvent, StopReason, decode, encode
 from .sinks import StreamSinks
 from .stream import (
+    RESTART_STOP_REASONS,
+    SIGNALING_SOCKET,
     Action,
     AudioFormat,
+    EndCause,
     Ended,
+    Media,
     Open,
+    Outcome,
     Ready,
+    Reopen,
     Send,
     StreamClient,
-    WriteAudio,
+    VideoFormat,
     WriteEvent,
-    WriteTranscript,
 )
 from .summary import StreamSummary
 
@@ -44,14 +70,16 @@ __all__ = ["USER_AGENT", "StreamSession"]
 
 logger = logging.getLogger("connector.session")
 
-USER_AGENT = "rtms-connector/0.1"
+USER_AGENT = "rtms-connector/0.2"
+EVENT_KIND = "event"
 
 
 class StreamSession:
-    """Runs one stream until it ends. ``run()`` once; ``close()`` / ``stop()`` from elsewhere.
+    """Runs one stream until it ends. ``run()`` once; ``close()`` / ``stop()`` / ``restart()``
+    from elsewhere (the manager, on webhooks and at shutdown).
 
-    ``ssl_context`` is used for ``wss://`` URLs (built from ``config`` when not given);
-    ``clock`` gives Unix seconds for the summary's timestamps.
+    ``ownership`` is the stream's lease when several replicas share streams: losing it ends
+    the stream here at once, without STREAM_CLOSE_REQ (the new owner carries on).
     """
 
     def __init__(
@@ -61,20 +89,48 @@ class StreamSession:
         sinks: StreamSinks,
         *,
         ssl_context: ssl.SSLContext | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
+        wall: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
+        ownership: Ownership | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.event = event
-        self.client = StreamClient(config, event)
         self.sinks = sinks
+        self.roster = Roster()
+        self.client = StreamClient(config, event, roster=self.roster)
         self.summary: StreamSummary | None = None
+        self.reconnects = 0
+        self.lease_lost = False
         self._config = config
         self._ssl = ssl_context
-        self._clock = clock
+        self._clock: Clock = clock or SystemClock()
+        self._wall = wall
+        self._metrics = metrics or Metrics()
+        self._ownership = ownership
+        self._rng = rng or random.Random()
+        self._backoff = self._new_backoff()
+        self._media_backoff = self._new_backoff()
+        self.queue = FrameQueue(config.queue_size, on_drop=self._metrics.frames_dropped)
         self._sockets: dict[str, ClientConnection] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}  # by socket name
-        self._joined = asyncio.Event()  # the join completed or the stream ended
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # socket readers of the current attempt
+        self._side_tasks: set[asyncio.Task[None]] = set()  # media re-opens
+        self._joined = asyncio.Event()
         self._ended = asyncio.Event()
-        self._done = asyncio.Event()  # sockets closed and output finalized
+        self._wake = asyncio.Event()  # interrupts a backoff wait (close, stop, lease lost)
+        self._done = asyncio.Event()
+        self._closing = False
+        self._final: Outcome | None = None  # set when no further attempt may run
+        self._pending_restart: tuple[str, RtmsEvent | None] | None = None
+        self._silence: Cancellable | None = None
+        self._sink_failed = False
+
+    def _new_backoff(self) -> Backoff:
+        return Backoff(
+            max_attempts=self._config.reconnect_attempts,
+            deadline=self._config.reconnect_deadline,
+            rng=self._rng,
+        )
 
     @property
     def stream_id(self) -> str:
@@ -84,45 +140,156 @@ class StreamSession:
     def ready(self) -> bool:
         return self.client.ready
 
+    # --- the stream's life ---------------------------------------------------------------
+
     async def run(self) -> StreamSummary:
-        """Connect, stream until the end, tear down, write ``stream.json``; never raises for
-        network or file errors."""
-        started_ms = int(self._clock() * 1000)
+        """Attempts until the stream ends for good; tear down, write ``stream.json``; never
+        raises for network or file errors."""
+        started_ms = int(self._wall() * 1000)
+        drain = asyncio.create_task(self._drain(), name=f"rtms {self.stream_id} sinks")
+        lost_watch = self._watch_lease()
+        outcome: Outcome | None = None
         try:
-            await self._apply(self.client.start())
-            try:
-                async with asyncio.timeout(self._config.join_timeout):
-                    await self._joined.wait()
-            except TimeoutError:
-                await self._apply(
-                    self.client.fail(f"join did not complete in {self._config.join_timeout:g} s")
+            while True:
+                outcome = await self._attempt()
+                retry = self._retry_cause(outcome)
+                if retry is None:
+                    break
+                delay = self._backoff.next_delay(self._clock.now())
+                if delay is None:
+                    logger.error(
+                        "stream %s: giving up after %d reconnect attempt(s): %s",
+                        self.stream_id,
+                        self.reconnects,
+                        outcome.detail,
+                    )
+                    break
+                self.reconnects += 1
+                self._metrics.reconnect(retry)
+                logger.warning(
+                    "stream %s: reconnecting in %.1f s (%s): %s", self.stream_id, delay, retry, outcome.detail
                 )
-            await self._ended.wait()
+                if await self._pause(delay):
+                    break  # closed, stopped or lease lost while waiting
+                self._begin_attempt()
         finally:
             # Also on cancellation: nothing written may be lost.
-            self.client.fail("session cancelled")  # no-op when the stream already ended
+            if lost_watch is not None:
+                lost_watch.cancel()
+            self.client.fail("session cancelled")  # no-op when the attempt already ended
             await self._teardown()
-            self.summary = self._finalize(started_ms)
+            self.queue.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await drain
+            final = self._final or self.client.outcome or outcome
+            assert final is not None
+            self.summary = await self._finalize(final, started_ms)
             self._done.set()
         return self.summary
+
+    def _retry_cause(self, outcome: Outcome) -> str | None:
+        if self._final is not None or self._closing or self.lease_lost or self._sink_failed:
+            return None
+        if self._pending_restart is not None:
+            cause, event = self._pending_restart
+            self._pending_restart = None
+            if event is not None:
+                self.event = event
+            return cause
+        return outcome.retry
+
+    def _begin_attempt(self) -> None:
+        self.client = StreamClient(self._config, self.event, roster=self.roster)
+        self._joined = asyncio.Event()
+        self._ended = asyncio.Event()
+        self._media_backoff = self._new_backoff()
+
+    async def _attempt(self) -> Outcome:
+        """One signaling connection and its media sockets, until the attempt ends."""
+        await self._apply(self.client.start())
+        if not await wait_for(self._clock, self._joined, self._config.join_timeout):
+            await self._apply(
+                self.client.fail(
+                    f"join did not complete in {self._config.join_timeout:g} s", retry="connect_failed"
+                )
+            )
+        await self._ended.wait()
+        await self._teardown()
+        outcome = self.client.outcome
+        assert outcome is not None
+        return outcome
+
+    async def _pause(self, delay: float) -> bool:
+        """Wait out a backoff delay; True when the stream must not be retried any more."""
+        self._wake.clear()
+        await wait_for(self._clock, self._wake, delay)
+        return self._final is not None or self._closing or self.lease_lost
+
+    def _watch_lease(self) -> asyncio.Task[None] | None:
+        if self._ownership is None:
+            return None
+        ownership = self._ownership
+
+        async def watch() -> None:
+            await ownership.lost.wait()
+            self.lease_lost = True
+            logger.error(
+                "stream %s: lease lost; closing its sockets (another replica owns it)", self.stream_id
+            )
+            self._metrics.lease_lost()
+            await self._apply(self.client.fail("ownership lease lost to another replica"))
+            self._wake.set()
+
+        return asyncio.create_task(watch(), name=f"rtms {self.stream_id} lease")
+
+    # --- what the manager asks -----------------------------------------------------------
 
     async def close(self) -> StreamSummary:
         """Graceful close (§4.14): STREAM_CLOSE_REQ, then wait — all within ``close_timeout``
         — for STREAM_CLOSE_RESP and the STREAM_STATE_UPDATE(4) that follows; then tear down."""
+        self._closing = True
+        self._wake.set()
         if not self._ended.is_set():
             await self._apply(self.client.close())
             timeout = self._config.close_timeout
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._ended.wait()
-            except TimeoutError:
+            if not await wait_for(self._clock, self._ended, timeout):
                 await self._apply(self.client.close_timed_out(timeout))
         return await self.wait()
 
-    async def stop(self, stop_reason: int | None) -> StreamSummary:
-        """Zoom said the stream stopped (``*.rtms_stopped``): end it without a close request."""
-        await self._apply(self.client.stopped(stop_reason))
+    async def stop(self, stop_reason: int | None) -> StreamSummary | None:
+        """Zoom said the stream stopped (``*.rtms_stopped``). Reasons 10-19 and 24 (not 18)
+        restart it while it is valid (§9.2) and this returns ``None`` at once; any other
+        reason ends it, and this returns its summary."""
+        actions = self.client.stopped(stop_reason)
+        if stop_reason in RESTART_STOP_REASONS:
+            if not actions and self.client.outcome is not None and self.client.outcome.retry is None:
+                self._pending_restart = ("stopped_restart", None)
+            await self._apply(actions)
+            return None
+        # Final. When the attempt had already ended (its socket dropped first), the stop is
+        # the better account of the end than the drop.
+        self._final = self.client.outcome if actions else _stopped(stop_reason)
+        await self._apply(actions)
+        self._wake.set()
         return await self.wait()
+
+    async def restart(self, cause: str, event: RtmsEvent | None = None) -> bool:
+        """A webhook asks for a full reconnect: ``*.rtms_interrupted`` (``cause`` "interrupted")
+        or a failover ``rtms_started`` with new ``server_urls`` (``event``). Coalesced: while a
+        reconnect is already under way only the newest ``event`` is kept. False if the stream
+        is ending."""
+        if self._final is not None or self._closing or self.lease_lost or self._done.is_set():
+            return False
+        if event is not None:
+            self.event = event
+        if self.client.outcome is not None:
+            # Between attempts: the pending one will use the new event; do not add another.
+            if event is not None:
+                logger.info("stream %s: failover: next attempt goes to the new server_urls", self.stream_id)
+            return True
+        self._pending_restart = (cause, event)
+        await self._apply(self.client.fail(f"reconnect asked for ({cause})", retry=cause))
+        return True
 
     async def wait(self) -> StreamSummary:
         """The summary, once the stream ended and its output is finalized."""
@@ -134,28 +301,49 @@ class StreamSession:
 
     async def _apply(self, actions: list[Action]) -> None:
         for action in actions:
-            try:
-                if isinstance(action, WriteAudio):  # per media frame: first
-                    self.sinks.write_audio(action.content.data)
-                elif isinstance(action, Send):
-                    await self._send(action)
-                elif isinstance(action, WriteTranscript):
-                    self.sinks.write_transcript(action.content, action.user_name)
-                elif isinstance(action, WriteEvent):
-                    self.sinks.write_event(action.event)
-                elif isinstance(action, AudioFormat):
-                    self.sinks.configure_audio(action.sample_rate, action.channels)
-                elif isinstance(action, Open):
-                    self._spawn(action.socket, action.url)
-                elif isinstance(action, Ready):
-                    logger.info("stream %s: joined (%s)", self.stream_id, ", ".join(self._sockets))
-                    self._joined.set()
-                elif isinstance(action, Ended):
-                    self._joined.set()
-                    self._ended.set()
-            except SinkError as exc:
-                logger.error("stream %s: %s", self.stream_id, exc)
-                await self._apply(self.client.fail(str(exc)))
+            if isinstance(action, Media):  # per media frame: first, and cheap
+                key = action.kind.key
+                self._metrics.frame_in(key)
+                self.queue.put(key, action)
+            elif isinstance(action, Send):
+                await self._send(action)
+            elif isinstance(action, WriteEvent):
+                self._metrics.frame_in(EVENT_KIND)
+                self.queue.put(EVENT_KIND, action.event)
+            elif isinstance(action, AudioFormat):
+                self._configure(self.sinks.audio_format, action)
+            elif isinstance(action, VideoFormat):
+                self._configure(self.sinks.video_format, action)
+            elif isinstance(action, Open):
+                self._spawn(action.socket, action.url)
+            elif isinstance(action, Reopen):
+                self._reopen_later(action)
+            elif isinstance(action, Ready):
+                logger.info("stream %s: joined (%s)", self.stream_id, ", ".join(self._sockets))
+                self._backoff.reset()
+                self._joined.set()
+            elif isinstance(action, Ended):
+                self._joined.set()
+                self._ended.set()
+                self._cancel_silence()
+
+    def _configure(
+        self, apply: Callable[[AudioFormat], None] | Callable[[VideoFormat], None], fmt: object
+    ) -> None:
+        try:
+            apply(fmt)  # type: ignore[arg-type]
+        except SinkError as exc:
+            self._sink_error(exc)
+
+    def _sink_error(self, exc: SinkError) -> None:
+        logger.error("stream %s: %s", self.stream_id, exc)
+        self._sink_failed = True
+        self._final = self._final or Outcome(EndCause.FAILED, str(exc))
+        for action in self.client.fail(str(exc)):
+            if isinstance(action, Ended):
+                self._joined.set()
+                self._ended.set()
+        self._wake.set()
 
     async def _send(self, action: Send) -> None:
         ws = self._sockets.get(action.socket)
@@ -169,10 +357,57 @@ class StreamSession:
     def _spawn(self, name: str, url: str) -> None:
         self._tasks[name] = asyncio.create_task(self._socket(name, url), name=f"rtms {self.stream_id} {name}")
 
+    def _reopen_later(self, action: Reopen) -> None:
+        delay = self._media_backoff.next_delay(self._clock.now())
+        client = self.client
+        if delay is None:
+            logger.error("stream %s: %s socket lost; no more re-open attempts", self.stream_id, action.socket)
+            self._side(self._apply(client.fail(f"{action.socket} socket could not be re-opened")))
+            return
+        self.reconnects += 1
+        self._metrics.reconnect(action.cause)
+        logger.warning("stream %s: re-opening the %s socket in %.1f s", self.stream_id, action.socket, delay)
+
+        async def later() -> None:
+            await sleep(self._clock, delay)
+            if client is self.client:  # the attempt is still the same one
+                await self._apply(client.reopen(action.socket))
+
+        self._side(later())
+
+    def _side(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+
+    # --- the signaling watchdog (§4.11: no KEEP_ALIVE_REQ for 65 s → handshake again) -----
+
+    def _heard_signaling(self) -> None:
+        self._cancel_silence()
+        client = self.client
+        silence = self._config.keepalive_silence
+
+        def expired() -> None:
+            if client is self.client and client.outcome is None:
+                logger.warning("stream %s: nothing on signaling for %g s", self.stream_id, silence)
+                self._side(
+                    self._apply(
+                        client.fail(f"no message on signaling for {silence:g} s", retry="keepalive_silence")
+                    )
+                )
+
+        self._silence = self._clock.call_later(silence, expired)
+
+    def _cancel_silence(self) -> None:
+        if self._silence is not None:
+            self._silence.cancel()
+            self._silence = None
+
     # --- sockets -------------------------------------------------------------------------
 
     async def _socket(self, name: str, url: str) -> None:
         """Connect, handshake and read one socket until it closes; report the close."""
+        client = self.client
         try:
             ws = await connect(
                 url,
@@ -189,36 +424,52 @@ class StreamSession:
         except (OSError, TimeoutError, WebSocketException, ConnectorError) as exc:
             detail = f"{name} socket cannot connect to {url}: {_explain(exc, self._config.connect_timeout)}"
             logger.error("stream %s: %s", self.stream_id, detail)
-            await self._apply(self.client.closed(name, detail, clean=False))
+            await self._apply(client.closed(name, detail, clean=False))
             return
-        if self.client.outcome is not None:  # the stream ended while this socket connected
+        if client.outcome is not None or client is not self.client:  # ended while connecting
             await ws.close()
             return
         self._sockets[name] = ws
+        signaling = name == SIGNALING_SOCKET
         try:
-            await self._apply(self.client.opened(name))
+            await self._apply(client.opened(name))
+            if signaling:
+                self._heard_signaling()
             async for frame in ws:
                 try:
                     message = decode(frame)
                 except FrameError as exc:
                     logger.warning("stream %s: %s socket: undecodable frame: %s", self.stream_id, name, exc)
                     continue
-                await self._apply(self.client.received(name, message))
+                if signaling:
+                    self._heard_signaling()
+                actions = client.received(name, message)
+                if actions and isinstance(actions[0], Send) and isinstance(actions[0].message, KeepAliveResp):
+                    started = time.perf_counter()
+                    await self._apply(actions)
+                    self._metrics.keepalive_rtt(
+                        "signaling" if signaling else "media", time.perf_counter() - started
+                    )
+                else:
+                    await self._apply(actions)
         except ConnectionClosed:
             pass
         except Exception as exc:  # a bug: log it with its traceback, but end the stream cleanly
             logger.exception("stream %s: internal error on %s socket", self.stream_id, name)
-            await self._apply(self.client.fail(f"internal error on {name} socket: {exc!r}"))
+            await self._apply(client.fail(f"internal error on {name} socket: {exc!r}"))
             await ws.close(1011)
             return
+        finally:
+            if self._sockets.get(name) is ws:
+                del self._sockets[name]
         closed = ws.close_exc
         clean = closed.rcvd is not None
         how = f"code {closed.rcvd.code}" if closed.rcvd is not None else "no close frame"
         detail = f"{name} socket closed by Zoom ({how})"
-        if self.client.outcome is None:
+        if client.outcome is None:
             log = logger.info if clean else logger.error
             log("stream %s: %s", self.stream_id, detail)
-        await self._apply(self.client.closed(name, detail, clean=clean))
+        await self._apply(client.closed(name, detail, clean=clean))
 
     def _ssl_for(self, url: str) -> ssl.SSLContext | None:
         if not url.lower().startswith("wss://"):
@@ -228,36 +479,86 @@ class StreamSession:
         return self._ssl
 
     async def _teardown(self) -> None:
-        """Close every socket with 1000 (§3), let the readers drain frames already received,
-        then stop whatever is left (connections still being opened, a reader stuck past
-        ``close_timeout``)."""
-        await asyncio.gather(*(ws.close(1000) for ws in self._sockets.values()), return_exceptions=True)
-        for name, task in self._tasks.items():
-            if name not in self._sockets:
-                task.cancel()
-        if self._tasks:
-            _, stuck = await asyncio.wait(self._tasks.values(), timeout=self._config.close_timeout)
+        """Close every socket of the current attempt with 1000 (§3), let the readers drain
+        frames already received, then stop whatever is left (connections still being opened,
+        a reader stuck past ``close_timeout``)."""
+        self._cancel_silence()
+        for task in list(self._side_tasks):
+            task.cancel()
+        sockets = list(self._sockets.values())
+        await asyncio.gather(*(ws.close(1000) for ws in sockets), return_exceptions=True)
+        tasks = dict(self._tasks)
+        self._tasks.clear()
+        if tasks:
+            _, stuck = await asyncio.wait(tasks.values(), timeout=self._config.close_timeout)
             for task in stuck:
                 task.cancel()
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+        self._sockets.clear()
 
-    def _finalize(self, started_ms: int) -> StreamSummary:
-        self.sinks.close()
-        outcome = self.client.outcome
-        assert outcome is not None
+    # --- sinks ---------------------------------------------------------------------------
+
+    async def _drain(self) -> None:
+        """Move frames from the queue to the sinks, one batch at a time, until closed."""
+        sinks = self.sinks
+        while True:
+            batch = await self.queue.get_batch()
+            if not batch:
+                return
+            if self._sink_failed:
+                continue
+            try:
+                for kind, item in batch:
+                    if kind == EVENT_KIND:
+                        sinks.event(item)  # type: ignore[arg-type]
+                        continue
+                    assert isinstance(item, Media)
+                    media = item.kind
+                    if media is MediaType.AUDIO:
+                        sinks.audio(item.content)  # type: ignore[arg-type]
+                    elif media is MediaType.TRANSCRIPT:
+                        sinks.transcript(item.content, item.user_name)  # type: ignore[arg-type]
+                    elif media is MediaType.CHAT:
+                        sinks.chat(item.content)  # type: ignore[arg-type]
+                    else:
+                        sinks.video(media, item.content)  # type: ignore[arg-type]
+                await sinks.flush()
+            except SinkError as exc:
+                self._sink_error(exc)
+
+    async def _finalize(self, outcome: Outcome, started_ms: int) -> StreamSummary:
+        revoked = outcome.stop_reason == StopReason.STREAM_REVOKED
+        if revoked:
+            # STREAM_REVOKED: the assets must be deleted at once (§5.3); the file sink logs it.
+            try:
+                await self.sinks.revoke()
+            except SinkError as exc:
+                logger.error("stream %s: STREAM_REVOKED but not deleted: %s", self.stream_id, exc)
+        else:
+            await self.sinks.close()
+        if outcome.stop_reason is not None:
+            self._metrics.stop_reason(outcome.stop_reason)
         summary = StreamSummary.build(
             event=self.event,
             outcome=outcome,
             sinks=self.sinks,
-            roster=self.client.roster,
+            roster=self.roster,
             started_ms=started_ms,
-            ended_ms=int(self._clock() * 1000),
+            ended_ms=int(self._wall() * 1000),
+            dropped=dict(self.queue.dropped),
+            reconnects=self.reconnects,
+            fence=None if self._ownership is None else self._ownership.token,
         )
-        try:
-            self.sinks.write_summary(summary.as_json())
-        except SinkError as exc:
-            logger.error("stream %s: %s", self.stream_id, exc)
+        if not revoked:
+            try:
+                self.sinks.write_summary(summary.as_json())
+            except SinkError as exc:
+                logger.error("stream %s: %s", self.stream_id, exc)
         return summary
+
+
+def _stopped(stop_reason: int | None) -> Outcome:
+    return Outcome(EndCause.STOPPED, "rtms_stopped webhook received", stop_reason=stop_reason)
 
 
 def _explain(exc: BaseException, timeout: float) -> str:

@@ -8,7 +8,13 @@ or end the stream. Each socket is driven by the protocol core's state machine
 message sent and received; a message the machine does not allow is dropped with a warning.
 
 Sockets are named: ``"signaling"``, and one media socket per media type named by its key in
-``media_server.server_urls`` (``"audio"``, ``"transcript"``) or a single ``"all"`` socket (§1).
+``media_server.server_urls`` (``"audio"``, ``"video"`` …) or a single ``"all"`` socket (§1).
+
+One client is one *attempt*: one signaling connection and its media sockets. What the
+session does after an attempt ends is said by :attr:`Outcome.retry` (Zoom's failover guidance,
+§9.2): ``None`` is final; otherwise the session starts a new attempt after a backoff. A media
+socket lost while streaming is not the end of an attempt: the client asks for that socket
+alone to be re-opened (:class:`Reopen`), once, however many signs of the loss arrive.
 """
 
 from __future__ import annotations
@@ -21,17 +27,21 @@ from dataclasses import dataclass
 from msgspec import UNSET, UnsetType
 
 from .config import ConnectorConfig
+from .guidance import FULL_RESTART_STOP_REASONS
 from .participants import Roster
 from .protocol import (
     MEDIA,
     SIGNALING,
     AudioChannel,
     AudioParams,
+    ChatContent,
     ClientReadyAck,
+    Codec,
     Connection,
     ConnState,
     DataHandshakeReq,
     DataHandshakeResp,
+    DataOption,
     Event,
     EventSubscription,
     EventType,
@@ -41,7 +51,10 @@ from .protocol import (
     KeepAliveResp,
     MediaContent,
     MediaDataAudio,
+    MediaDataChat,
+    MediaDataShare,
     MediaDataTranscript,
+    MediaDataVideo,
     MediaParams,
     MediaType,
     Message,
@@ -60,25 +73,31 @@ from .protocol import (
     Subscription,
     TranscriptContent,
     Trigger,
+    VideoParams,
+    VideoSubscriptionReq,
+    VideoSubscriptionResp,
     describe,
     handshake_signature,
 )
+from .sinks.base import AudioFormat, VideoFormat
 
 __all__ = [
+    "RESTART_STOP_REASONS",
     "SIGNALING_SOCKET",
     "SUBSCRIBED_EVENTS",
     "Action",
     "AudioFormat",
     "EndCause",
     "Ended",
+    "Media",
     "Open",
     "Outcome",
     "Ready",
+    "Reopen",
     "Send",
     "StreamClient",
-    "WriteAudio",
+    "VideoFormat",
     "WriteEvent",
-    "WriteTranscript",
 ]
 
 logger = logging.getLogger("connector.stream")
@@ -89,7 +108,21 @@ SUBSCRIBED_EVENTS = (
     EventType.PARTICIPANT_JOIN,
     EventType.PARTICIPANT_LEAVE,
 )
-"""Events asked for after CLIENT_READY_ACK (§4.5); 1 and 7 are sent without asking."""
+"""Events asked for after CLIENT_READY_ACK (§4.5); 1 and 7 are sent without asking. Sharing
+(5, 6) is added when screen share is wanted, video on/off (8, 9) when video is."""
+
+RESTART_STOP_REASONS = FULL_RESTART_STOP_REASONS
+"""Stop reasons after which Zoom's failover guidance says to reconnect in full (§5.3, §9.2):
+10-19 and 24, except 18 AUTHENTICATION_FAILURE — a rejoin with the same credentials cannot
+succeed (field report F1), so it ends the stream with guidance instead."""
+
+_MEDIA_MESSAGES: dict[type[Message], MediaType] = {
+    MediaDataAudio: MediaType.AUDIO,
+    MediaDataVideo: MediaType.VIDEO,
+    MediaDataShare: MediaType.DESKSHARE,
+    MediaDataTranscript: MediaType.TRANSCRIPT,
+    MediaDataChat: MediaType.CHAT,
+}
 
 
 class EndCause(enum.Enum):
@@ -111,6 +144,7 @@ class Outcome:
     detail: str
     stop_reason: int | None = None
     status_code: int | None = None
+    retry: str | None = None  # a reconnect cause when a new attempt should follow (§9.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,24 +162,22 @@ class Send:
 
 
 @dataclass(frozen=True, slots=True)
-class AudioFormat:
-    """The negotiated PCM format (from the DATA_HAND_SHAKE_RESP echo when present, §4.4)."""
+class Media:
+    """A media message for the sinks: audio, video, deskshare, transcript or chat (§4.12).
+    ``user_name`` is filled from the roster when Zoom left it out."""
 
-    sample_rate: int
-    channels: int
-
-
-@dataclass(frozen=True, slots=True)
-class WriteAudio:
-    content: MediaContent
-
-
-@dataclass(frozen=True, slots=True)
-class WriteTranscript:
-    """A transcript line; ``user_name`` is filled from the roster when Zoom left it out."""
-
-    content: TranscriptContent
+    kind: MediaType
+    content: MediaContent | TranscriptContent | ChatContent
     user_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reopen:
+    """Re-open the media socket ``socket`` alone, after a backoff: call
+    :meth:`StreamClient.reopen` then (§9.2: media interrupted → redo that socket only)."""
+
+    socket: str
+    cause: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +197,16 @@ class Ended:
     outcome: Outcome
 
 
-_IN_FLIGHT_DATA = (MediaDataAudio, MediaDataTranscript, EventUpdate)
+_IN_FLIGHT_DATA = (
+    MediaDataAudio,
+    MediaDataVideo,
+    MediaDataShare,
+    MediaDataTranscript,
+    MediaDataChat,
+    EventUpdate,
+)
 
-Action = Open | Send | AudioFormat | WriteAudio | WriteTranscript | WriteEvent | Ready | Ended
+Action = Open | Send | Media | AudioFormat | VideoFormat | WriteEvent | Ready | Reopen | Ended
 
 
 class StreamClient:
@@ -179,7 +218,7 @@ class StreamClient:
     streams, so audio sent before STREAM_STATE_UPDATE may be read after it.
     """
 
-    def __init__(self, config: ConnectorConfig, event: RtmsEvent) -> None:
+    def __init__(self, config: ConnectorConfig, event: RtmsEvent, *, roster: Roster | None = None) -> None:
         self.event = event
         self.stream_id = event.rtms_stream_id
         self._config = config
@@ -189,7 +228,9 @@ class StreamClient:
         self._conns: dict[str, Connection] = {}
         self._media_type: dict[str, MediaType] = {}  # media socket → media_type sent in msg 3
         self._joining: set[str] = set()  # media sockets whose handshake has not succeeded yet
-        self.roster = Roster()
+        self._media_urls: dict[str, str] = {}
+        self._reopening: set[str] = set()  # media sockets with a Reopen under way (never two)
+        self.roster = roster if roster is not None else Roster()
         self.outcome: Outcome | None = None
         self.ready = False
         self.close_requested = False
@@ -252,17 +293,19 @@ class StreamClient:
                 )
             return []
         # Most frequent first: this runs for every media frame.
-        if isinstance(message, MediaDataAudio):
-            return [WriteAudio(message.content)]
-        if isinstance(message, MediaDataTranscript):
-            content = message.content
+        kind = _MEDIA_MESSAGES.get(type(message))
+        if kind is not None:
+            content = message.content  # type: ignore[attr-defined]
             name = content.user_name if isinstance(content.user_name, str) else None
-            return [WriteTranscript(content, name or self.roster.name_of(content.user_id))]
+            return [Media(kind, content, name or self.roster.name_of(content.user_id))]
         if isinstance(message, KeepAliveReq):
             return self._send(socket, KeepAliveResp.answering(message))
         if isinstance(message, EventUpdate):
             self.roster.apply(message.event)
-            return [WriteEvent(message.event)]
+            actions: list[Action] = [WriteEvent(message.event)]
+            if message.event.event_type == EventType.MEDIA_CONNECTION_INTERRUPTED:
+                actions += self._media_interrupted(message.event)
+            return actions
         if isinstance(message, SignalingHandshakeResp):
             return self._signaling_answered(message)
         if isinstance(message, DataHandshakeResp):
@@ -273,6 +316,15 @@ class StreamClient:
             return self._close_answered(message)
         if isinstance(message, SessionStateUpdate):
             logger.info("stream %s: session %s", self.stream_id, describe(SessionState, message.state))
+        elif isinstance(message, VideoSubscriptionResp):
+            log = logger.info if message.status_code == 0 else logger.warning
+            log(
+                "stream %s: VIDEO_SUBSCRIPTION_RESP user %s status %s %s",
+                self.stream_id,
+                message.user_id,
+                message.status_code,
+                StatusTable.CURRENT.name_of(message.status_code),
+            )
         else:
             logger.debug("stream %s: no handler for %s", self.stream_id, message.msg_type.name)
         return []
@@ -280,21 +332,63 @@ class StreamClient:
     def closed(self, socket: str, detail: str, *, clean: bool) -> list[Action]:
         """``socket`` is gone or never opened. ``clean`` = Zoom sent a close frame.
 
-        The signaling socket, a media socket before the join completed, or any abrupt
-        drop ends the stream (reconnection is not implemented). A media socket that Zoom
-        closes cleanly once streaming does not: Zoom reports media interruptions and stream
-        ends on the signaling socket (§4.6 event 7, §4.8), which may deliver that report
-        after the media close arrives.
+        * The signaling socket: the attempt ends. Dropped without a close frame, it is worth
+          a new attempt (Zoom keeps the stream 60 s for a reconnect, §4.11, §9.2); closed
+          with a close frame, Zoom ended it on purpose and the end is final.
+        * A media socket before the join completed: the attempt ends, to be retried.
+        * A media socket once streaming, dropped: re-open that socket alone (§9.2). Closed
+          cleanly: wait — Zoom reports media interruptions and stream ends on the signaling
+          socket (§4.6 event 7, §4.8), which may deliver that report after the close.
         """
         conn = self._conns.get(socket)
         if conn is not None:
             conn.fire(Trigger.SOCKET_CLOSED)
         if self.outcome is not None:
             return []
-        if clean and self.ready and socket != SIGNALING_SOCKET:
+        if socket == SIGNALING_SOCKET:
+            return self._end(EndCause.FAILED, detail, retry=None if clean else "signaling_lost")
+        if not self.ready:
+            return self._end(EndCause.FAILED, detail, retry="connect_failed")
+        if clean:
             logger.info("stream %s: %s; waiting for the signaling socket", self.stream_id, detail)
             return []
-        return self._end(EndCause.FAILED, detail)
+        return self._reopen_later(socket, "media")
+
+    def reopen(self, socket: str) -> list[Action]:
+        """The backoff after :class:`Reopen` is over: open ``socket`` again (§9.2)."""
+        self._reopening.discard(socket)
+        if self.outcome is not None or self.close_requested or socket not in self._media_urls:
+            return []
+        conn = self._conns.get(socket)
+        if conn is not None and conn.state is not ConnState.CLOSED:
+            return []  # it came back meanwhile, or was never lost
+        self._conns[socket] = Connection(MEDIA)
+        self._joining.add(socket)
+        return [Open(socket, self._media_urls[socket])]
+
+    def _reopen_later(self, socket: str, cause: str) -> list[Action]:
+        if socket in self._reopening or self.close_requested:
+            return []
+        self._reopening.add(socket)
+        return [Reopen(socket, cause)]
+
+    def _media_interrupted(self, event: Event) -> list[Action]:
+        """EVENT_UPDATE MEDIA_CONNECTION_INTERRUPTED (7): re-open the lost media socket(s).
+
+        The event's payload is not documented (§4.6); when it names a ``media_type`` that
+        socket is re-opened, otherwise every media socket that is already closed."""
+        if not self.ready or self.outcome is not None:
+            return []
+        named = None if isinstance(event.media_type, UnsetType) else event.media_type
+        actions: list[Action] = []
+        for socket, media_type in self._media_type.items():
+            conn = self._conns[socket]
+            if named is not None and media_type not in (MediaType(named), MediaType.ALL):
+                continue
+            if named is None and conn.state is not ConnState.CLOSED:
+                continue
+            actions += self._reopen_later(socket, "media")
+        return actions
 
     def close(self) -> list[Action]:
         """Begin a graceful close: STREAM_CLOSE_REQ once signaling is accepted (§4.14)."""
@@ -316,12 +410,16 @@ class StreamClient:
         return self._end(EndCause.CLOSED, f"no STREAM_CLOSE_RESP within {seconds:g} s")
 
     def stopped(self, stop_reason: int | None) -> list[Action]:
-        """A ``*.rtms_stopped`` webhook arrived for this stream (§7.1)."""
-        return self._end(EndCause.STOPPED, "rtms_stopped webhook received", stop_reason=stop_reason)
+        """A ``*.rtms_stopped`` webhook arrived for this stream (§7.1). Reasons 10-19 and 24
+        call for a full reconnect while the stream is still valid (§9.2)."""
+        retry = "stopped_restart" if stop_reason in RESTART_STOP_REASONS else None
+        detail = "rtms_stopped webhook received"
+        return self._end(EndCause.STOPPED, detail, stop_reason=stop_reason, retry=retry)
 
-    def fail(self, detail: str) -> list[Action]:
-        """End the stream for a reason the I/O layer found (join timeout, unwritable sink)."""
-        return self._end(EndCause.FAILED, detail)
+    def fail(self, detail: str, *, retry: str | None = None) -> list[Action]:
+        """End the attempt for a reason the I/O layer found (join timeout, unwritable sink,
+        a restart asked for by a webhook: ``retry`` names the reconnect cause)."""
+        return self._end(EndCause.FAILED, detail, retry=retry)
 
     # --- handshakes ----------------------------------------------------------------------
 
@@ -355,44 +453,98 @@ class StreamClient:
         for name, (media_type, url) in plan.items():
             self._conns[name] = Connection(MEDIA)
             self._media_type[name] = media_type
+            self._media_urls[name] = url
             self._joining.add(name)
             actions.append(Open(name, url))
         return actions
 
     def _media_params(self, media_type: MediaType) -> MediaParams:
         types = self._config.media_types if media_type is MediaType.ALL else (media_type,)
-        audio, transcript = self._config.audio, self._config.transcript
+        c = self._config
         return MediaParams(
-            audio=audio if MediaType.AUDIO in types else UNSET,
-            transcript=transcript if MediaType.TRANSCRIPT in types else UNSET,
+            audio=c.audio if MediaType.AUDIO in types else UNSET,
+            video=c.video if MediaType.VIDEO in types else UNSET,
+            deskshare=c.deskshare if MediaType.DESKSHARE in types else UNSET,
+            transcript=c.transcript if MediaType.TRANSCRIPT in types else UNSET,
+            chat=c.chat if MediaType.CHAT in types else UNSET,
         )
 
     def _media_answered(self, socket: str, resp: DataHandshakeResp) -> list[Action]:
         if resp.status_code != 0:
             return self._rejected(f"DATA_HAND_SHAKE_RESP ({socket})", resp.status_code, resp.reason)
-        actions: list[Action] = []
-        media_type = self._media_type[socket]
-        if media_type is MediaType.AUDIO or (
-            media_type is MediaType.ALL and MediaType.AUDIO in self._config.media_types
-        ):
-            actions.append(self._audio_format(resp))
+        actions: list[Action] = list(self._formats(socket, resp))
         self._joining.discard(socket)
         signaling = self._conns[SIGNALING_SOCKET]
+        if self.ready:
+            logger.info("stream %s: %s socket re-opened", self.stream_id, socket)
+            return actions
         # If a close was requested meanwhile the signaling socket is CLOSING: never send msg 7.
         if not self._joining and signaling.state is ConnState.JOINING:
             actions += self._send(SIGNALING_SOCKET, ClientReadyAck(rtms_stream_id=self.stream_id))
-            subscriptions = tuple(Subscription(event_type=int(e), subscribe=True) for e in SUBSCRIBED_EVENTS)
+            subscriptions = tuple(Subscription(event_type=int(e), subscribe=True) for e in self._events())
             actions += self._send(SIGNALING_SOCKET, EventSubscription(events=subscriptions))
             self.ready = True
             actions.append(Ready())
+            actions += self._subscribe_video()
         return actions
 
-    def _audio_format(self, resp: DataHandshakeResp) -> AudioFormat:
-        rate, channels = _pcm_format(self._config.audio, SampleRate.SR_16K, AudioChannel.MONO)
-        echo = resp.media_params.audio if isinstance(resp.media_params, MediaParams) else UNSET
-        if isinstance(echo, AudioParams):
-            rate, channels = _pcm_format(echo, rate, channels)
-        return AudioFormat(rate.hertz, int(channels))
+    def _events(self) -> tuple[EventType, ...]:
+        wanted = self._config.media_types
+        events = list(SUBSCRIBED_EVENTS)
+        if MediaType.DESKSHARE in wanted:
+            events += [EventType.SHARING_START, EventType.SHARING_STOP]
+        if MediaType.VIDEO in wanted:
+            events += [EventType.PARTICIPANT_VIDEO_ON, EventType.PARTICIPANT_VIDEO_OFF]
+        return tuple(events)
+
+    def _subscribe_video(self) -> list[Action]:
+        """One participant's video: VIDEO_SUBSCRIPTION_REQ once ready (§4.16, data_opt 4)."""
+        user = self._config.video_user
+        if user is None or MediaType.VIDEO not in self._config.media_types:
+            return []
+        return self._send(SIGNALING_SOCKET, VideoSubscriptionReq(user_id=user, subscribe=True))
+
+    def _formats(self, socket: str, resp: DataHandshakeResp) -> list[Action]:
+        """The negotiated formats of the types this socket carries (the echo wins, §4.4)."""
+        media_type = self._media_type[socket]
+        types = self._config.media_types if media_type is MediaType.ALL else (media_type,)
+        echo = resp.media_params if isinstance(resp.media_params, MediaParams) else MediaParams()
+        out: list[Action] = []
+        if MediaType.AUDIO in types:
+            out.append(self._audio_format(echo))
+        visual: tuple[tuple[MediaType, VideoParams, VideoParams | UnsetType], ...] = (
+            (MediaType.VIDEO, self._config.video, echo.video),
+            (MediaType.DESKSHARE, self._config.deskshare, echo.deskshare),
+        )
+        for kind, asked, got in visual:
+            if kind not in types:
+                continue
+            params = got if isinstance(got, VideoParams) else asked
+            out.append(
+                VideoFormat(
+                    kind=kind,
+                    codec=_pick(params.codec, _pick(asked.codec, int(Codec.JPG))),
+                    fps=_pick(params.fps, _pick(asked.fps, 1)),
+                    resolution=_pick(params.resolution, _pick(asked.resolution, 2)),
+                )
+            )
+        return out
+
+    def _audio_format(self, echo: MediaParams) -> AudioFormat:
+        asked = self._config.audio
+        rate, channels = _pcm_format(asked, SampleRate.SR_16K, AudioChannel.MONO)
+        codec = _pick(asked.codec, int(Codec.L16))
+        data_opt = _pick(asked.data_opt, int(DataOption.AUDIO_MIXED_STREAM))
+        if isinstance(echo.audio, AudioParams):
+            rate, channels = _pcm_format(echo.audio, rate, channels)
+            codec = _pick(echo.audio.codec, codec)
+            data_opt = _pick(echo.audio.data_opt, data_opt)
+        return AudioFormat(
+            sample_rate=rate.hertz,
+            channels=int(channels),
+            codec=codec,
+            per_participant=data_opt == DataOption.AUDIO_MULTI_STREAMS,
+        )
 
     def _rejected(
         self, what: str, status_code: int, reason: str, *, cause: EndCause = EndCause.REJECTED
@@ -406,11 +558,14 @@ class StreamClient:
     def _stream_state(self, update: StreamStateUpdate) -> list[Action]:
         if update.state != StreamState.TERMINATED:
             logger.info("stream %s: stream state %s", self.stream_id, describe(StreamState, update.state))
+            if update.state == StreamState.INTERRUPTED and self.ready:
+                return self._media_interrupted(Event(event_type=int(EventType.MEDIA_CONNECTION_INTERRUPTED)))
             return []
         reason = update.stop_code
         cause = EndCause.CLOSED if self.close_requested else EndCause.TERMINATED
         detail = f"STREAM_STATE_UPDATE TERMINATED, reason {describe(StopReason, reason)}"
-        return self._end(cause, detail, stop_reason=reason)
+        retry = "stopped_restart" if reason in RESTART_STOP_REASONS and not self.close_requested else None
+        return self._end(cause, detail, stop_reason=reason, retry=retry)
 
     def _close_answered(self, resp: StreamCloseResp) -> list[Action]:
         if resp.status_code == 0:
@@ -423,12 +578,22 @@ class StreamClient:
         return [Send(socket, message)]
 
     def _end(
-        self, cause: EndCause, detail: str, *, stop_reason: int | None = None, status_code: int | None = None
+        self,
+        cause: EndCause,
+        detail: str,
+        *,
+        stop_reason: int | None = None,
+        status_code: int | None = None,
+        retry: str | None = None,
     ) -> list[Action]:
         if self.outcome is not None:
             return []
-        self.outcome = Outcome(cause, detail, stop_reason, status_code)
+        self.outcome = Outcome(cause, detail, stop_reason, status_code, retry)
         return [Ended(self.outcome)]
+
+
+def _pick(value: int | UnsetType, default: int) -> int:
+    return default if isinstance(value, UnsetType) else value
 
 
 def _pcm_format(

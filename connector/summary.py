@@ -6,7 +6,8 @@ Stop reasons and status codes are given as numbers and Zoom's names
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .participants import Roster
@@ -29,9 +30,13 @@ def stop_reason_name(code: int) -> str:
 class StreamSummary:
     """One finished stream. ``as_json()`` is exactly what ``stream.json`` holds.
 
-    ``audio_frames`` counts WAV frames (samples per channel), ``audio_messages`` the
-    MEDIA_DATA_AUDIO messages they came in. ``end_cause`` is an :class:`~connector.stream.EndCause`
-    value; ``detail`` says the same in words.
+    ``audio_frames`` counts samples per channel of the stream's audio (the length of
+    ``audio.wav``), ``audio_messages`` the MEDIA_DATA_AUDIO messages they came in.
+    ``end_cause`` is an :class:`~connector.stream.EndCause` value; ``detail`` says the same in
+    words. ``dropped`` counts, per kind, the items the stream's queue dropped because the sinks
+    fell behind; ``sink_errors`` the failures of extra sinks (Redis …); ``reconnects`` the
+    times the connection was re-established; ``fence`` the fencing token of the ownership
+    lease the stream ran under (``None`` without ownership).
     """
 
     rtms_stream_id: str
@@ -52,7 +57,14 @@ class StreamSummary:
     audio_frames: int
     audio_messages: int
     transcript_lines: int
+    chat_messages: int
+    video_frames: int
+    deskshare_frames: int
     events: int
+    dropped: dict[str, int] = field(default_factory=dict)
+    sink_errors: int = 0
+    reconnects: int = 0
+    fence: int | None = None
     participants: list[dict[str, object]]
     files: list[str]
 
@@ -66,6 +78,9 @@ class StreamSummary:
         roster: Roster,
         started_ms: int,
         ended_ms: int,
+        dropped: Mapping[str, int] | None = None,
+        reconnects: int = 0,
+        fence: int | None = None,
     ) -> StreamSummary:
         stop, status = outcome.stop_reason, outcome.status_code
         return cls(
@@ -87,7 +102,14 @@ class StreamSummary:
             audio_frames=sinks.audio_frames,
             audio_messages=sinks.audio_messages,
             transcript_lines=sinks.transcript_lines,
+            chat_messages=sinks.chat_messages,
+            video_frames=sinks.video_frames,
+            deskshare_frames=sinks.deskshare_frames,
             events=sinks.events,
+            dropped={kind: count for kind, count in sorted((dropped or {}).items()) if count},
+            sink_errors=sinks.sink_errors,
+            reconnects=reconnects,
+            fence=fence,
             participants=[p.as_json() for p in roster.everyone],
             files=[*sinks.files, SUMMARY_FILE],
         )
@@ -98,9 +120,22 @@ class StreamSummary:
     def one_line(self) -> str:
         """The log line printed when a stream ends."""
         why = self.stop_reason_name or self.status_name or "-"
+        dropped = sum(self.dropped.values())
+        extras = "".join(
+            f", {n} {what}"
+            for n, what in (
+                (self.video_frames, "video frames"),
+                (self.deskshare_frames, "share frames"),
+                (self.chat_messages, "chat messages"),
+                (dropped, "dropped"),
+                (self.reconnects, "reconnects"),
+                (self.sink_errors, "sink errors"),
+            )
+            if n
+        )
         return (
             f"stream {self.rtms_stream_id} ended: {self.end_cause} ({why}); "
-            f"{self.seconds_of_audio:.1f} s audio, {self.transcript_lines} transcript lines, "
+            f"{self.seconds_of_audio:.1f} s audio, {self.transcript_lines} transcript lines{extras}, "
             f"{len(self.participants)} participants, {self.ended_ms - self.started_ms} ms; "
             f"{self.directory} — {self.detail}"
         )

@@ -66,6 +66,7 @@ from .negotiation import Rejected, negotiate
 from .peer import Peer, PeerKind
 from .speech import MeetingScript
 from .stream import SimStream, Timeline, with_region
+from .video import default_share
 
 __all__ = ["Engine"]
 
@@ -148,6 +149,8 @@ class Engine:
 
         Ids not given come from :attr:`rng`. ``ends_with_script=False``: the meeting does not
         end when the script does; whoever drives the simulator ends it (:meth:`terminate`).
+        The stream's screen share is :func:`~.video.default_share` of the script (none for
+        Contact Center); assign ``stream.screen_share`` before the client is ready to change it.
         """
         if stream_id is None:
             stream_id = self.new_stream_id()
@@ -155,6 +158,8 @@ class Engine:
             raise ValueError(f"a stream {stream_id} exists already")
         if instance_id is None:
             instance_id = self.new_instance_id()
+        # A Contact Center engagement is a voice call: nobody shares a screen there.
+        share = None if product is Product.CONTACT_CENTER else default_share(script)
         stream = SimStream(
             stream_id=stream_id,
             instance_id=instance_id,
@@ -165,6 +170,7 @@ class Engine:
             webhook_url=webhook_url,
             session_id=self.new_session_id(),
             ends_with_script=ends_with_script,
+            screen_share=share,
         )
         self.streams[stream_id] = stream
         self.timelines[stream_id] = Timeline(stream, self.clock, self.journal)
@@ -287,6 +293,7 @@ class Engine:
         # told again who is present, and gets no events it has not asked for on this socket.
         stream.subscribed.clear()
         stream.announced.clear()
+        stream.video_user = None
         if stream.window_timer is not None:
             stream.window_timer.cancel()
             stream.window_timer = None
@@ -383,7 +390,7 @@ class Engine:
         peer.send(DataHandshakeResp(status_code=0, reason="", payload_encrypted=False, media_params=params))
         self._start_keep_alive(peer)
         if stream.media_started_at is not None and stream.live:
-            self.timelines[stream.stream_id].start_audio(peer)
+            self.timelines[stream.stream_id].start_media(peer)
 
     def _client_ready(self, peer: Peer, msg: Message) -> None:
         assert isinstance(msg, ClientReadyAck)
@@ -414,7 +421,7 @@ class Engine:
                 stream.move(StreamState.PAUSED)
             self._tell_pause(stream)
         for media_peer in stream.media.values():
-            timeline.start_audio(media_peer)
+            timeline.start_media(media_peer)
         timeline.announce_present()
 
     def _subscription(self, peer: Peer, msg: Message) -> None:
@@ -474,6 +481,8 @@ class Engine:
         self.terminate(stream, StopReason.RECEIVER_REQUEST_CLOSE)
 
     def _video_subscription(self, peer: Peer, msg: Message) -> None:
+        """VIDEO_SUBSCRIPTION_REQ (§4.16): one individual video at a time for a ``data_opt`` 4
+        socket; a new subscribe replaces the previous one, ``subscribe: false`` ends it."""
         assert isinstance(msg, VideoSubscriptionReq)
         stream = self._stream_of(peer)
         if stream is None:
@@ -485,6 +494,14 @@ class Engine:
                 user_id=msg.user_id, status_code=status, reason=reason, timestamp=self.clock.epoch_ms()
             )
         )
+        if not known:
+            return
+        if msg.subscribe:
+            stream.video_user = msg.user_id
+        elif stream.video_user == msg.user_id:
+            stream.video_user = None
+        if stream.media_started_at is not None:
+            self.timelines[stream.stream_id].wake_video()
 
     def _stream_of(self, peer: Peer) -> SimStream | None:
         return self.streams.get(peer.stream_id) if peer.stream_id else None

@@ -1,9 +1,11 @@
 """A simulated RTMS stream: its lifecycle (as data) and its media timeline.
 
 The lifecycle is a transition table over :class:`~connector.protocol.StreamState`; the
-timeline turns a :class:`~.speech.MeetingScript` into timers on the scenario clock: audio
-frames every ``send_rate`` ms on each audio socket, transcript segments when an utterance
-ends, active-speaker and participant events, and the meeting's end.
+timeline turns a :class:`~.speech.MeetingScript` into timers on the scenario clock (§4.12):
+audio frames every ``send_rate`` ms on each audio socket, video and share frames every
+``1000 / fps`` ms on each socket that negotiated them, transcript segments when an utterance
+ends, chat lines (:mod:`.chat`), active-speaker, participant and sharing events, and the
+meeting's end. Every socket's frames sit on one grid per stream, counted from CLIENT_READY_ACK.
 
 Participants come from the script and, for a scenario engine, from outside
 (:meth:`SimStream.admit` / :meth:`SimStream.dismiss`); either way one code path tells the client.
@@ -15,19 +17,23 @@ import logging
 import math
 import re
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from urllib.parse import urlsplit, urlunsplit
 
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from connector.protocol import (
     AudioParams,
+    ChatContent,
+    DataOption,
     Event,
     EventType,
     EventUpdate,
     MediaContent,
     MediaDataAudio,
+    MediaDataChat,
     MediaDataTranscript,
     MediaType,
     Participant,
@@ -38,14 +44,18 @@ from connector.protocol import (
     TranscriptContent,
     TranscriptLanguage,
     TranscriptParams,
+    VideoParams,
 )
 
 from .audio import AudioSource
+from .chat import ChatLine, chat_lines
 from .clock import Clock, Timer
 from .config import App
 from .journal import Journal
 from .peer import Peer
 from .speech import MeetingScript, Utterance
+from .speech import Participant as Person
+from .video import ScreenShare, SpeakerHistory, frame_message, frame_set
 
 __all__ = ["LIFECYCLE", "IllegalStreamTransition", "SimStream", "region_of", "with_region"]
 
@@ -118,6 +128,14 @@ class SimStream:
     ends_with_script: bool = True  # the meeting ends when the script does
     guests: dict[int, str] = field(default_factory=dict)  # joined from outside the script
     departed: set[int] = field(default_factory=set)  # scripted people sent away from outside
+    # Who shares their screen when (None: nobody). May be replaced until the client is ready.
+    screen_share: ScreenShare | None = None
+    # The user a VIDEO_SINGLE_INDIVIDUAL_STREAM client subscribed to (§4.16); per signaling socket.
+    video_user: int | str | None = None
+    _people: dict[int, Person] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._people = {p.user_id: p for p in self.script.participants}
 
     def move(self, new: StreamState) -> None:
         if new is self.state:
@@ -148,13 +166,20 @@ class SimStream:
         ]
         return scripted + [uid for uid in self.guests if uid not in scripted]
 
+    def is_present(self, user_id: int | str, t: float) -> bool:
+        """Whether ``user_id`` is in the meeting at script time ``t`` (as :meth:`present` says)."""
+        if user_id in self.guests:
+            return True
+        person = self._people.get(user_id) if isinstance(user_id, int) else None
+        return person is not None and user_id not in self.departed and person.present_at(t)
+
     def knows(self, user_id: int | str) -> bool:
-        return user_id in self.guests or any(p.user_id == user_id for p in self.script.participants)
+        return user_id in self.guests or user_id in self._people
 
     def name_of(self, user_id: int) -> str:
         if user_id in self.guests:
             return self.guests[user_id]
-        return self.script.participant(user_id).user_name
+        return self._people[user_id].user_name
 
     def admit(self, user_id: int, user_name: str) -> None:
         """Someone joins from outside the script."""
@@ -189,10 +214,15 @@ class Timeline:
         self.clock = clock
         self.journal = journal
         self._sources: dict[tuple[int, int, int], AudioSource] = {}
-        # Sockets whose audio pump runs. A media socket that (re)connects after media started
-        # is started by its handshake; the CLIENT_READY_ACK that follows a reconnect must not
-        # start it a second time (that doubled the frame rate).
-        self._pumping: weakref.WeakSet[Peer] = weakref.WeakSet()
+        self._speakers = SpeakerHistory(stream.script)
+        self._sharing: ScreenShare | None = None  # between SHARING_START and SHARING_STOP
+        self._chat_started = False
+        # The pumps running on each socket, by media type. A media socket that (re)connects
+        # after media started is started by its handshake; the CLIENT_READY_ACK that follows a
+        # reconnect must not start it a second time (that doubled the frame rate).
+        self._running: weakref.WeakKeyDictionary[Peer, set[MediaType]] = weakref.WeakKeyDictionary()
+        # The idr_pic_id of the next H.264 picture on each socket, by media type.
+        self._idr: weakref.WeakKeyDictionary[Peer, dict[MediaType, int]] = weakref.WeakKeyDictionary()
 
     # -- the scenario time of script time --------------------------------------------------
 
@@ -206,6 +236,12 @@ class Timeline:
     def _script_now(self) -> float:
         assert self.stream.media_started_at is not None
         return self.clock.now() - self.stream.media_started_at
+
+    def _moment(self) -> float:
+        """Script time now, for deciding who is present: a microsecond on, because a timer may
+        fire a hair before its time (asyncio's clock resolution, sums of float script times)
+        and a join that just woke a pump must count."""
+        return self._script_now() + 1e-6
 
     # -- starting --------------------------------------------------------------------------
 
@@ -222,9 +258,28 @@ class Timeline:
         for u in s.script.utterances:
             s.timers.append(at(self._at(u.start), partial(self.speaker_changed, u.user_id)))
             s.timers.append(at(self._at(u.end), partial(self.transcript, u)))
+        share = s.screen_share
+        if share is not None and MediaType.DESKSHARE in s.app.media_types:  # sharing needs the scope (§4.6)
+            s.timers.append(at(self._at(share.start), partial(self.sharing_started, share)))
+            s.timers.append(at(self._at(share.end), self.sharing_stopped))
 
     def end_at(self) -> float:
         return self._at(self.stream.script.duration)
+
+    def start_media(self, peer: Peer) -> None:
+        """Start what ``peer`` carries (audio, video, deskshare, chat) on the stream's grids.
+
+        Idempotent per socket and media type; does nothing before the client is ready.
+        """
+        if self.stream.media_started_at is None or peer.gone:
+            return
+        if peer.carries(MediaType.AUDIO):
+            self._start_audio(peer)
+        for kind in (MediaType.VIDEO, MediaType.DESKSHARE):
+            if peer.carries(kind):
+                self._start_video(peer, kind)
+        if peer.carries(MediaType.CHAT):
+            self._start_chat()
 
     # -- events ----------------------------------------------------------------------------
 
@@ -256,6 +311,8 @@ class Timeline:
     def join(self, user_id: int) -> None:
         """``user_id`` joins (scripted or from outside): tell a subscribed client."""
         s = self.stream
+        if s.media_started_at is not None:
+            self.wake_video()  # their camera (or the one a client subscribed to) may show now
         if user_id in s.departed or user_id in s.announced:
             return  # sent away from outside (the script does not bring them back), or known already
         if EventType.PARTICIPANT_JOIN in s.subscribed and s.media_started_at is not None:
@@ -275,7 +332,7 @@ class Timeline:
             )
 
     def speaker_changed(self, user_id: int) -> None:
-        name = self.stream.script.participant(user_id).user_name
+        name = self.stream.name_of(user_id)
         self.send_event(
             Event(
                 event_type=EventType.ACTIVE_SPEAKER_CHANGE,
@@ -285,11 +342,33 @@ class Timeline:
             )
         )
 
+    def sharing_started(self, share: ScreenShare) -> None:
+        """SHARING_START (event 5) to a subscribed client; deskshare frames begin."""
+        self._sharing = share
+        self.send_event(
+            Event(
+                event_type=EventType.SHARING_START,
+                timestamp=self.clock.epoch_ms(),
+                user_id=share.user_id,
+                user_name=self.stream.name_of(share.user_id),
+            )
+        )
+        self.wake_video()
+
+    def sharing_stopped(self) -> None:
+        """SHARING_STOP (event 6); the deskshare pumps find nobody sharing and stop."""
+        self._sharing = None
+        self.send_event(Event(event_type=EventType.SHARING_STOP, timestamp=self.clock.epoch_ms()))
+
+    def _channel_of(self, user_id: int) -> str | UnsetType:
+        """Contact Center frames name the speaker's SIP channel too (§4.12); others do not."""
+        return format(user_id, "x") if self.stream.product is Product.CONTACT_CENTER else UNSET
+
     def transcript(self, u: Utterance) -> None:
         s = self.stream
         if s.paused:
             return  # what is said while the stream is paused is not transcribed for the app
-        name = s.script.participant(u.user_id).user_name
+        name = s.name_of(u.user_id)
         for peer in s.peers_carrying(MediaType.TRANSCRIPT):
             params = peer.params.transcript
             language = TranscriptLanguage.ENGLISH
@@ -298,6 +377,7 @@ class Timeline:
             content = TranscriptContent(
                 user_id=u.user_id,
                 user_name=name,
+                channel_id=self._channel_of(u.user_id),
                 data=u.text,
                 start_time=self._epoch_ms_at(u.start),
                 end_time=self._epoch_ms_at(u.end),
@@ -307,47 +387,71 @@ class Timeline:
             peer.send(MediaDataTranscript(content=content))
             self.journal.count_media(s.stream_id, "transcript")
 
+    # -- the frame grid ----------------------------------------------------------------------
+
+    def _pump(
+        self, peer: Peer, kind: MediaType, step: float, emit: Callable[[int, float], bool], index: int
+    ) -> None:
+        """Call ``emit(index, script_t)`` at each slot of ``peer``'s ``kind`` grid from ``index``.
+
+        ``emit`` returns False when there is nothing to show: the pump stops, and whoever makes
+        it worth running again (a join, a share, a subscription) starts it anew.
+        """
+        script_t = index * step
+        if script_t >= self.stream.script.duration or peer.gone:
+            self._stopped(peer, kind)
+            return
+
+        def fire() -> None:
+            if peer.gone or not self.stream.live or not emit(index, script_t):
+                self._stopped(peer, kind)
+                return
+            self._pump(peer, kind, step, emit, index + 1)
+
+        peer.timers.append(self.clock.call_at(self._at(script_t), fire))
+        if len(peer.timers) > 64:  # keep the list short: fired timers are done
+            peer.timers[:] = [t for t in peer.timers if not t.cancelled]
+
+    def _claim(self, peer: Peer, kind: MediaType) -> bool:
+        """Mark ``peer``'s ``kind`` pump as running; False if it runs already."""
+        running = self._running.setdefault(peer, set())
+        if kind in running:
+            return False
+        running.add(kind)
+        return True
+
+    def _stopped(self, peer: Peer, kind: MediaType) -> None:
+        self._running.get(peer, set()).discard(kind)
+
+    def _next_slot(self, step: float, *, grace: float) -> int:
+        """The next frame slot, counting a slot that began less than ``grace`` seconds ago as
+        still due: on the real clock a socket that is ready "at" t0 is started a few µs after it."""
+        return max(0, math.ceil((self._script_now() - grace) / step))
+
     # -- audio -----------------------------------------------------------------------------
 
-    def start_audio(self, peer: Peer) -> None:
-        """Start the audio pump of one socket, on the frame grid of the stream's timeline."""
+    def _start_audio(self, peer: Peer) -> None:
         params = peer.params.audio
-        if not isinstance(params, AudioParams) or self.stream.media_started_at is None:
+        if not isinstance(params, AudioParams) or not self._claim(peer, MediaType.AUDIO):
             return
-        if peer in self._pumping:
-            return
-        self._pumping.add(peer)
         rate = SampleRate(int(params.sample_rate or 1)).hertz
         channels = int(params.channel or 1)
         frame_ms = int(params.send_rate or 20)
-        multi = params.data_opt == 2
+        multi = params.data_opt == DataOption.AUDIO_MULTI_STREAMS
         key = (rate, channels, frame_ms)
         source = self._sources.get(key)
         if source is None:
             source = self._sources[key] = AudioSource(
                 self.stream.script, sample_rate=rate, channels=channels, frame_ms=frame_ms
             )
-        step = frame_ms / 1000.0
-        # The next frame slot, counting a slot that began less than half a frame ago as still
-        # due: on the real clock a socket that is ready "at" t0 is started a few µs after it.
-        index = max(0, math.ceil(self._script_now() / step - 0.5))
-        self._schedule_frame(peer, source, index, step, multi)
 
-    def _schedule_frame(self, peer: Peer, source: AudioSource, index: int, step: float, multi: bool) -> None:
-        script_t = index * step
-        if script_t >= self.stream.script.duration or peer.gone:
-            return
-
-        def fire() -> None:
-            if peer.gone or not self.stream.live:
-                return
+        def emit(_: int, script_t: float) -> bool:
             if not self.stream.paused:
                 self._send_audio(peer, source, script_t, multi)
-            self._schedule_frame(peer, source, index + 1, step, multi)
+            return True
 
-        peer.timers.append(self.clock.call_at(self._at(script_t), fire))
-        if len(peer.timers) > 64:  # keep the list short: fired timers are done
-            peer.timers[:] = [t for t in peer.timers if not t.cancelled]
+        step = frame_ms / 1000.0
+        self._pump(peer, MediaType.AUDIO, step, emit, self._next_slot(step, grace=step / 2))
 
     def _send_audio(self, peer: Peer, source: AudioSource, script_t: float, multi: bool) -> None:
         timestamp = self._epoch_ms_at(script_t)
@@ -356,12 +460,115 @@ class Timeline:
             if spoken is None:
                 return  # nobody speaks: per-user streams send nothing (§4.12)
             user_id, pcm = spoken
-            name = self.stream.script.participant(user_id).user_name
             content = MediaContent(
-                user_id=user_id, user_name=name, data=pcm, length=len(pcm), timestamp=timestamp
+                user_id=user_id,
+                user_name=self.stream.name_of(user_id),
+                channel_id=self._channel_of(user_id),
+                data=pcm,
+                length=len(pcm),
+                timestamp=timestamp,
             )
         else:
             pcm = source.mixed_frame(script_t)
             content = MediaContent(user_id=0, data=pcm, length=len(pcm), timestamp=timestamp, user_name=UNSET)
         peer.send(MediaDataAudio(content=content))
         self.journal.count_media(self.stream.stream_id, "audio")
+
+    # -- video and screen share ----------------------------------------------------------------
+
+    def wake_video(self) -> None:
+        """Someone may be on screen now (a join, a share, a subscription): start idle pumps."""
+        for peer in list(self.stream.media.values()):
+            for kind in (MediaType.VIDEO, MediaType.DESKSHARE):
+                if not peer.gone and peer.carries(kind):
+                    self._start_video(peer, kind)
+
+    def on_screen(self, kind: MediaType, *, individual: bool, t: float) -> int | None:
+        """Whose video (``kind`` VIDEO) or screen (DESKSHARE) a socket shows at script time ``t``.
+
+        ``individual``: VIDEO_SINGLE_INDIVIDUAL_STREAM, the subscribed user only (§4.16);
+        else the active speaker: whoever spoke last and is still present, or the first person
+        present. ``None``: nothing to show.
+        """
+        s = self.stream
+        if kind is MediaType.DESKSHARE:
+            # Whether someone shares follows the events, not a comparison of times: frames
+            # flow exactly between SHARING_START and SHARING_STOP.
+            share = self._sharing
+            return share.user_id if share is not None and s.is_present(share.user_id, t) else None
+        if individual:
+            chosen = s.video_user
+            return chosen if isinstance(chosen, int) and s.is_present(chosen, t) else None
+        speaker = self._speakers.last_at(t)
+        if speaker is not None and s.is_present(speaker, t):
+            return speaker
+        return next(iter(s.present(t)), None)
+
+    def _start_video(self, peer: Peer, kind: MediaType) -> None:
+        s = self.stream
+        params = peer.params.video if kind is MediaType.VIDEO else peer.params.deskshare
+        if not isinstance(params, VideoParams) or s.product is Product.CONTACT_CENTER:
+            return  # a Contact Center engagement is a voice call: no camera, no screen
+        individual = kind is MediaType.VIDEO and params.data_opt == DataOption.VIDEO_SINGLE_INDIVIDUAL_STREAM
+        if self.on_screen(kind, individual=individual, t=self._moment()) is None:
+            return  # nothing to show: woken when there is
+        if not self._claim(peer, kind):
+            return
+        frames = frame_set(kind, int(params.codec or 0))
+        idr = self._idr.setdefault(peer, {})
+
+        def emit(index: int, script_t: float) -> bool:
+            # Who is on screen now, not at the slot: a slot a little before a share starts
+            # (or a subscription) must not stop the pump that the change just woke.
+            user_id = self.on_screen(kind, individual=individual, t=self._moment())
+            if user_id is None:
+                return False
+            if not s.paused:
+                # H.264: consecutive IDR pictures differ in idr_pic_id, also across an idle gap.
+                parity = idr.get(kind, 0)
+                idr[kind] = parity ^ 1
+                message = frame_message(
+                    kind,
+                    user_id=user_id,
+                    user_name=s.name_of(user_id),
+                    picture=frames.picture(index, parity),
+                    timestamp=self._epoch_ms_at(script_t),
+                )
+                peer.send(message)
+                self.journal.count_media(s.stream_id, kind.key)
+            return True
+
+        step = 1.0 / int(params.fps or 1)
+        # A millisecond of grace, not half a frame: a pump woken by a share or a subscription
+        # must not show a frame stamped before it (half a frame is 500 ms at 1 fps).
+        self._pump(peer, kind, step, emit, self._next_slot(step, grace=0.001))
+
+    # -- chat ------------------------------------------------------------------------------------
+
+    def _start_chat(self) -> None:
+        """Lay out the chat lines from now on, once, when the first chat socket is there.
+
+        Chat is meeting and webinar content (§4.12); other products send none.
+        """
+        s = self.stream
+        if self._chat_started or s.product not in (Product.MEETING, Product.WEBINAR):
+            return
+        self._chat_started = True
+        now = self._script_now()
+        for line in chat_lines(s.script):
+            if line.at >= now:
+                s.timers.append(self.clock.call_at(self._at(line.at), partial(self.chat, line)))
+
+    def chat(self, line: ChatLine) -> None:
+        s = self.stream
+        if s.paused or not s.is_present(line.user_id, self._moment()):
+            return  # nothing is sent while paused; someone sent away from outside types nothing
+        content = ChatContent(
+            user_id=line.user_id,
+            user_name=s.name_of(line.user_id),
+            data=line.text,
+            timestamp=self._epoch_ms_at(line.at),
+        )
+        for peer in s.peers_carrying(MediaType.CHAT):
+            peer.send(MediaDataChat(content=content))
+            self.journal.count_media(s.stream_id, "chat")
