@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .guidance import headline
 from .participants import Roster
 from .protocol import RtmsEvent, StatusTable, StopReason
 from .sinks import SUMMARY_FILE, StreamSinks
@@ -51,6 +52,7 @@ class StreamSummary:
     stop_reason_name: str | None
     status_code: int | None
     status_name: str | None
+    guidance: str | None
     sample_rate: int
     channels: int
     seconds_of_audio: float
@@ -96,6 +98,7 @@ class StreamSummary:
             stop_reason_name=None if stop is None else stop_reason_name(stop),
             status_code=status,
             status_name=None if status is None else StatusTable.CURRENT.name_of(status),
+            guidance=_guidance(stop, status),
             sample_rate=sinks.sample_rate,
             channels=sinks.channels,
             seconds_of_audio=round(sinks.seconds_of_audio, 3),
@@ -139,3 +142,12 @@ class StreamSummary:
             f"{len(self.participants)} participants, {self.ended_ms - self.started_ms} ms; "
             f"{self.directory} — {self.detail}"
         )
+
+
+def _guidance(stop_reason: int | None, status_code: int | None) -> str | None:
+    """What to do about how the stream ended, in one sentence (docs/guidance.md)."""
+    if stop_reason is not None:
+        return headline(stop_reason, kind="stop_reason")
+    if status_code is not None:
+        return headline(status_code, kind="status")
+    return None

@@ -40,7 +40,7 @@ async def pair(tmp_path: Path) -> AsyncIterator[tuple[Simulator, ManualClock, Co
         path="/zoom",
         output_dir=tmp_path / "out",
     )
-    connector = Connector(config, clock=lambda: clock.epoch_ms() / 1000)
+    connector = Connector(config, clock=clock, wall=lambda: clock.epoch_ms() / 1000)
     await connector.start()
     try:
         yield sim, clock, connector
@@ -134,7 +134,7 @@ async def test_wrong_credentials_are_rejected_in_zooms_terms(
         port=0,
         output_dir=tmp_path / "wrong",
     )
-    async with Connector(config, clock=lambda: clock.epoch_ms() / 1000) as wrong:
+    async with Connector(config, clock=clock, wall=lambda: clock.epoch_ms() / 1000) as wrong:
         stream = sim.start_stream(webhook_url=wrong.url, duration=DURATION, seed=5)
         summary = await asyncio.wait_for(wrong.manager.finished(stream.stream_id), 15)
     assert summary.status_code == 3
