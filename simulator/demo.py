@@ -89,7 +89,9 @@ async def _start_connector(
         "--log-level",
         "INFO" if verbose else "WARNING",
         stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # Every medium the simulator streams: audio, camera video and screen share as JPEG
+        # frames, transcripts and chat.
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "ZM_RTMS_MEDIA": "audio,video,deskshare,transcript,chat"},
     )
     assert proc.stdout is not None
     try:
@@ -137,6 +139,8 @@ async def _run(args: argparse.Namespace) -> int:
         sent = sim.journal.media_counts
         frames_sent = sent[(stream.stream_id, "audio")]
         lines_sent = sent[(stream.stream_id, "transcript")]
+        pictures_sent = {kind: sent[(stream.stream_id, kind)] for kind in ("video", "deskshare")}
+        chat_sent = sent[(stream.stream_id, "chat")]
     if code != 0:
         raise DemoError(f"the connector exited with status {code}")
     summary = summarize(output / stream.stream_id)
@@ -148,6 +152,9 @@ async def _run(args: argparse.Namespace) -> int:
         f"audio       {summary['audio_seconds']:.2f} s "
         f"({summary['audio_frames']} frames received, {frames_sent} sent)\n"
         f"transcript  {summary['transcript_lines']} lines ({lines_sent} sent)\n"
+        f"video       {summary['video']} JPEG frames ({pictures_sent['video']} sent)\n"
+        f"share       {summary['deskshare']} JPEG frames ({pictures_sent['deskshare']} sent)\n"
+        f"chat        {summary['chat']} messages ({chat_sent} sent)\n"
         f"people      {', '.join(summary['participants']) or 'none'}"
     )
     for line in summary["transcript_preview"]:
@@ -173,6 +180,12 @@ def summarize(directory: Path) -> dict[str, Any]:
     if (directory / "transcript.jsonl").exists():
         with (directory / "transcript.jsonl").open() as f:
             transcript = [json.loads(line) for line in f if line.strip()]
+    chat = directory / "chat.jsonl"
+    chat_lines = sum(1 for line in chat.open() if line.strip()) if chat.exists() else 0
+    pictures = {
+        kind: len(list((directory / kind).glob("*.jpg"))) if (directory / kind).is_dir() else 0
+        for kind in ("video", "deskshare")
+    }
     people: dict[str, str] = {}
     meta_file = directory / "stream.json"
     if meta_file.exists():
@@ -186,6 +199,9 @@ def summarize(directory: Path) -> dict[str, Any]:
         "audio_seconds": seconds,
         "audio_frames": audio_frames,
         "transcript_lines": len(transcript),
+        "video": pictures["video"],
+        "deskshare": pictures["deskshare"],
+        "chat": chat_lines,
         "participants": sorted(n for n in people.values() if n),
         "transcript_preview": [f"{t.get('user_name')}: {t.get('text')}" for t in transcript[:3]],
     }
