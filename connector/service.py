@@ -83,7 +83,10 @@ class Connector:
         self.api: ZoomApi | None = None
         self.starter: ManualStarter | None = None
         if config.manual_start:
-            assert config.account_id and config.s2s_client_id and config.s2s_client_secret
+            # ConnectorConfig refuses manual_start without these three.
+            assert config.account_id is not None
+            assert config.s2s_client_id is not None
+            assert config.s2s_client_secret is not None
             self.api = ZoomApi(
                 account_id=config.account_id,
                 client_id=config.s2s_client_id,

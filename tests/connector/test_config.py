@@ -162,10 +162,12 @@ def test_media_and_ownership_variables() -> None:
     assert config.sinks == ("files", "redis")
     assert (config.lease_ttl, config.replica_id, config.queue_size) == (2.5, "replica-a", 64)
     assert (config.log_level, config.log_format) == ("WARNING", "text")  # the SDK's spellings
-    assert config.manual_start and config.account_id == "acct"
+    assert config.manual_start
+    assert config.account_id == "acct"
     # Only the Redis password is a secret, not the whole URL.
     assert set(config.secrets) == {"csecret", "wsecret", "s2s-secret", "pw"}
-    assert "s2s-secret" not in repr(config) and "pw@" not in repr(config)
+    assert "s2s-secret" not in repr(config)
+    assert "pw@" not in repr(config)
 
 
 @pytest.mark.parametrize(

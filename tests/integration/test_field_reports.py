@@ -40,7 +40,7 @@ async def until(predicate: Callable[[], bool]) -> None:
     """Let the loop run until ``predicate()`` holds (loop turns, bounded by TIMEOUT)."""
     async with asyncio.timeout(TIMEOUT):
         while not predicate():
-            await asyncio.sleep(0)
+            await settle(1)
 
 
 class Field:
@@ -161,7 +161,8 @@ async def test_f1_wrong_app_credentials_end_with_18_and_say_why(tmp_path: Path, 
         summary = await asyncio.wait_for(connector.manager.finished(stream_id), TIMEOUT)
         assert summary.stop_reason == StopReason.AUTHENTICATION_FAILURE
         assert summary.stop_reason_name == "STOP_BC_AUTHENTICATION_FAILURE"
-        assert summary.guidance is not None and "Client ID and Client Secret" in summary.guidance
+        assert summary.guidance is not None
+        assert "Client ID and Client Secret" in summary.guidance
         assert summary.reconnects == 0
         assert f.handshakes(stream_id) == []  # Zoom never answered: it closed the socket
         requests = f.sim.journal.select(stream_id=stream_id, kind=MessageType.SIGNALING_HAND_SHAKE_REQ.name)
@@ -286,5 +287,6 @@ async def test_f3_13262_becomes_a_diagnosis_not_a_traceback(
         assert "not authorized to access meeting content" in caplog.text  # Zoom's own words, logged
         assert "Traceback" not in caplog.text
         error = starter.last_error(meeting)
-        assert error is not None and error.code == 13262
+        assert error is not None
+        assert error.code == 13262
         assert "RTMS" in error.guidance.action

@@ -19,9 +19,9 @@ import os
 import signal
 import sys
 import time
-from datetime import datetime
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -183,13 +183,14 @@ async def test_three_replicas_one_owner_and_handover_on_sigkill(
             ),
             timeout=LEASE_TTL + 15,
         )
-        handshake = [
+        handshake = next(
             r
             for r in journal.select(stream_id=sid, kind=MessageType.SIGNALING_HAND_SHAKE_REQ.name)
             if r.t > killed_at
-        ][0]
+        )
         new_holder = await store.holder(sid)
-        assert new_holder is not None and new_holder.owner != owner.name
+        assert new_holder is not None
+        assert new_holder.owner != owner.name
         assert new_holder.token > first_token  # the fencing token moved on
         new_owner = next(r for r in replicas if r.name == new_holder.owner)
         adopted = new_owner.logged("adopted")
@@ -197,7 +198,8 @@ async def test_three_replicas_one_owner_and_handover_on_sigkill(
         taken = datetime.fromisoformat(str(adopted[0]["ts"])).timestamp() - killed_wall
         handshake_after = handshake.t - killed_at
         print(
-            f"\nhandover after SIGKILL: lease taken {taken:.3f} s, signaling handshake {handshake_after:.3f} s,"
+            f"\nhandover after SIGKILL: lease taken {taken:.3f} s,"
+            f" signaling handshake {handshake_after:.3f} s,"
             f" streaming again {second.t - killed_at:.3f} s (lease TTL {LEASE_TTL} s)"
         )
         assert taken <= LEASE_TTL, f"the lease moved {taken:.3f} s after the kill, more than its TTL"
@@ -211,11 +213,24 @@ async def test_three_replicas_one_owner_and_handover_on_sigkill(
         responses = journal.select(stream_id=sid, kind=MessageType.SIGNALING_HAND_SHAKE_RESP.name)
         assert [r.detail["status_code"] for r in responses] == [0, 0]
 
-        # The meeting ends: the new owner finalizes the stream in its own output directory.
+        # The meeting ends: the new owner finalizes the stream in its own output directory
+        # (stream.json is written before the process can exit on SIGTERM).
         simulator.stop_stream(stream, StopReason.MEETING_ENDED)
-        summaries = await _wait_for_summary(new_owner.output)
-        assert summaries["stop_reason"] == StopReason.MEETING_ENDED
-        assert summaries["fence"] == new_holder.token
+        await journal.wait_for(
+            lambda r: (
+                r.stream_id == sid
+                and r.channel == "signaling"
+                and r.kind == "socket_closed"
+                and r.t > second.t
+            ),
+            timeout=15,
+        )
+        assert await new_owner.stop() == 0
+        written = sorted(new_owner.output.glob("*/stream.json"))
+        assert len(written) == 1
+        summary = json.loads(written[0].read_text())
+        assert summary["stop_reason"] == StopReason.MEETING_ENDED
+        assert summary["fence"] == new_holder.token
         assert await store.holder(sid) is None  # released and unregistered
     finally:
         await store.close()
@@ -223,14 +238,3 @@ async def test_three_replicas_one_owner_and_handover_on_sigkill(
         codes = [await r.stop() for r in replicas]
     survivors = [c for r, c in zip(replicas, codes, strict=True) if r is not owner]
     assert survivors == [0, 0]  # SIGTERM drains and exits 0
-
-
-async def _wait_for_summary(output: Path) -> dict[str, object]:
-    """The stream.json the owner writes when the stream ends (atomically: all or nothing)."""
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        found = list(output.glob("*/stream.json"))
-        if found:
-            return json.loads(found[0].read_text())  # type: ignore[no-any-return]
-        await asyncio.sleep(0.05)  # polling another process's file system: a bounded readiness poll
-    raise AssertionError(f"no stream.json under {output}")
