@@ -15,6 +15,7 @@ lease expires (the owner died), so a killed replica's streams move on within the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import random
@@ -28,7 +29,7 @@ import msgspec
 
 from .clock import Clock, SystemClock, sleep
 from .config import ConnectorConfig
-from .errors import ConnectorError, SinkError, StreamError
+from .errors import ConnectorError, StreamError
 from .lease import LeaseStore, MemoryLeaseStore
 from .metrics import Metrics
 from .ownership import Ownership, Standby
@@ -43,7 +44,9 @@ __all__ = ["Disposition", "SinkFactory", "StreamManager"]
 logger = logging.getLogger("connector.manager")
 
 SinkFactory = Callable[[StreamInfo], Sequence[Sink]]
-"""Makes the extra sinks (beyond files) of one stream."""
+"""Makes the extra sinks (beyond files) of one stream. The factory is called before the
+stream's directory exists, so its ``info.directory`` is the output root; each sink's
+:meth:`~connector.sinks.base.Sink.open` then gets the stream's own directory."""
 
 SEEN_LIMIT = 10_000
 """How many handled webhook deliveries are remembered to recognise Zoom's retries."""
@@ -63,7 +66,9 @@ class Disposition(enum.Enum):
     STOPPED = "stopped"  # rtms_stopped ended an active stream
     RESTARTING = "restarting"  # rtms_stopped with a reconnectable reason, or rtms_interrupted
     NOT_ACTIVE = "not_active"  # stopped/interrupted for a stream that is not running here
-    REFUSED = "refused"  # shutting down, the output directory is unusable, or the lease store is down
+    # Shutting down, the output directory is unusable, the lease store is down, or a failover
+    # for a stream that is ending here.
+    REFUSED = "refused"
 
 
 class StreamManager:
@@ -134,23 +139,30 @@ class StreamManager:
     async def handle(self, event: RtmsEvent) -> Disposition:
         """Act on one RTMS webhook event (§7.1); returns once the action is under way
         (a final ``rtms_stopped`` waits for the stream's output to be finalized)."""
-        name = f"{event.product.value}.{event.kind.value}"
+        name = event.product.event_name(event.kind)  # as Zoom names it: meeting.rtms_started
         key = (event.kind.value, event.rtms_stream_id, event.event_ts, event.server_urls)
         if event.event_ts and key in self._seen:
             # A retried delivery of an event already handled (Zoom retries when it did not get
-            # a 2xx within 3 s, §7.4): same stream, same event_ts. Ignored.
+            # a 2xx within 3 s, §7.4): same stream, same event_ts. Ignored, even after the
+            # stream ended: a retried rtms_started is no new run (§7.1).
             logger.info("stream %s: retried %s delivery ignored", event.rtms_stream_id, name)
             self.metrics.webhook(name, Disposition.DUPLICATE.value)
             return Disposition.DUPLICATE
         self._seen[key] = None
         while len(self._seen) > SEEN_LIMIT:
             self._seen.popitem(last=False)
-        if event.kind is RtmsEventKind.STARTED:
-            disposition = await self.start(event)
-        elif event.kind is RtmsEventKind.STOPPED:
-            disposition = await self.stop(event.rtms_stream_id, stop_reason=event.stop_reason)
-        else:
-            disposition = await self.interrupted(event.rtms_stream_id)
+        try:
+            if event.kind is RtmsEventKind.STARTED:
+                disposition = await self.start(event)
+            elif event.kind is RtmsEventKind.STOPPED:
+                disposition = await self.stop(event.rtms_stream_id, stop_reason=event.stop_reason)
+            else:
+                disposition = await self.interrupted(event.rtms_stream_id)
+        except BaseException:
+            self._seen.pop(key, None)
+            raise
+        if disposition is Disposition.REFUSED:
+            self._seen.pop(key, None)  # not acted upon: Zoom's retry deserves another try
         self.metrics.webhook(name, disposition.value)
         return disposition
 
@@ -167,9 +179,16 @@ class StreamManager:
                 logger.info("stream %s: duplicate rtms_started ignored", stream_id)
                 return Disposition.DUPLICATE
             # A new rtms_started for an active stream means RTMS failover (§7.1).
+            if not await current.restart("failover", event):
+                logger.warning(
+                    "stream %s: failover to %s ignored: the stream is ending", stream_id, event.server_urls
+                )
+                return Disposition.REFUSED
             logger.warning("stream %s: failover to %s", stream_id, event.server_urls)
-            await self._register(event)
-            await current.restart("failover", event)
+            try:
+                await self._register(event)  # so that a later takeover uses the new servers
+            except ConnectorError as exc:
+                logger.warning("stream %s: failover not recorded in the registry: %s", stream_id, exc)
             return Disposition.FAILOVER
         if stream_id in self._starting:
             return Disposition.DUPLICATE
@@ -198,6 +217,10 @@ class StreamManager:
         except ConnectorError as exc:
             logger.error("stream %s: not started: %s", stream_id, exc)
             return Disposition.REFUSED
+        if self._closing:  # close_all began while the lease was on its way
+            await ownership.release()
+            logger.warning("stream %s: rtms_started ignored, shutting down", stream_id)
+            return Disposition.REFUSED
         info = StreamInfo(
             stream_id=stream_id,
             instance_id=event.instance_id,
@@ -215,7 +238,7 @@ class StreamManager:
                 fence=ownership.token,
                 extra=extra,
             )
-        except SinkError as exc:
+        except ConnectorError as exc:  # SinkError, or a ConfigError of an extra sink
             logger.error("stream %s: not started: %s", stream_id, exc)
             await ownership.release()
             return Disposition.REFUSED
@@ -360,6 +383,8 @@ class StreamManager:
             await self._standby.stop()
         if self._failover_watch is not None:
             self._failover_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._failover_watch
         sessions = list(self._active.values())
         if sessions:
             logger.info("closing %d stream(s)", len(sessions))

@@ -17,8 +17,14 @@ Reconnects follow Zoom's failover guidance (docs/protocol.md §9.2):
 * no message on the signaling socket for ``keepalive_silence`` seconds → a new attempt (§4.11).
 
 Delays come from :class:`~connector.backoff.Backoff` (3, 6, 12, 24, 30 s with jitter, bounded,
-reset once a join succeeds). One session runs one attempt at a time, so one stream never has
-two reconnects under way. Every wait goes through the session's :class:`~connector.clock.Clock`.
+reset once a join succeeds; each media socket has its own, reset once it is re-opened). One
+session runs one attempt at a time, so one stream never has two reconnects under way: a
+restart asked for while one is pending is folded into it. Every wait for behaviour goes
+through the session's :class:`~connector.clock.Clock`.
+
+The end is final when Zoom ends or refuses the stream, when the manager closes or stops it,
+when the ownership lease is lost (the sockets close at once, without STREAM_CLOSE_REQ: the new
+owner carries on), when the sinks cannot write, or when the backoff gives up.
 
 Network and file errors never escape as exceptions: they end the stream with a clear
 ``detail`` and one log line.
@@ -28,11 +34,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
@@ -45,7 +53,7 @@ from .errors import ConnectorError, SinkError
 from .metrics import Metrics
 from .ownership import Ownership
 from .participants import Roster
-from .protocol import FrameError, KeepAliveResp, MediaType, RtmsEvent, StopReason, decode, encode
+from .protocol import FrameError, KeepAliveReq, MediaType, RtmsEvent, StopReason, decode, encode
 from .sinks import StreamSinks
 from .stream import (
     RESTART_STOP_REASONS,
@@ -59,6 +67,7 @@ from .stream import (
     Outcome,
     Ready,
     Reopen,
+    Reopened,
     Send,
     StreamClient,
     VideoFormat,
@@ -72,6 +81,7 @@ logger = logging.getLogger("connector.session")
 
 USER_AGENT = "rtms-connector/0.2"
 EVENT_KIND = "event"
+LEASE_LOST = "ownership lease lost to another replica"
 
 
 class StreamSession:
@@ -110,7 +120,7 @@ class StreamSession:
         self._ownership = ownership
         self._rng = rng or random.Random()
         self._backoff = self._new_backoff()
-        self._media_backoff = self._new_backoff()
+        self._media_backoffs: dict[str, Backoff] = {}  # per media socket, of the current attempt
         self.queue = FrameQueue(config.queue_size, on_drop=self._metrics.frames_dropped)
         self._sockets: dict[str, ClientConnection] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}  # socket readers of the current attempt
@@ -120,8 +130,9 @@ class StreamSession:
         self._wake = asyncio.Event()  # interrupts a backoff wait (close, stop, lease lost)
         self._done = asyncio.Event()
         self._closing = False
-        self._final: Outcome | None = None  # set when no further attempt may run
-        self._pending_restart: tuple[str, RtmsEvent | None] | None = None
+        self._over = False  # no further attempt will start: the outcome is being settled
+        self._final: Outcome | None = None  # the stream's end, when it is not the attempt's
+        self._pending_restart: str | None = None  # a restart asked for after the attempt ended
         self._silence: Cancellable | None = None
         self._sink_failed = False
 
@@ -150,30 +161,10 @@ class StreamSession:
         lost_watch = self._watch_lease()
         outcome: Outcome | None = None
         try:
-            while True:
-                outcome = await self._attempt()
-                retry = self._retry_cause(outcome)
-                if retry is None:
-                    break
-                delay = self._backoff.next_delay(self._clock.now())
-                if delay is None:
-                    logger.error(
-                        "stream %s: giving up after %d reconnect attempt(s): %s",
-                        self.stream_id,
-                        self.reconnects,
-                        outcome.detail,
-                    )
-                    break
-                self.reconnects += 1
-                self._metrics.reconnect(retry)
-                logger.warning(
-                    "stream %s: reconnecting in %.1f s (%s): %s", self.stream_id, delay, retry, outcome.detail
-                )
-                if await self._pause(delay):
-                    break  # closed, stopped or lease lost while waiting
-                self._begin_attempt()
+            outcome = await self._attempts()
         finally:
             # Also on cancellation: nothing written may be lost.
+            self._over = True
             if lost_watch is not None:
                 lost_watch.cancel()
             self.client.fail("session cancelled")  # no-op when the attempt already ended
@@ -187,43 +178,91 @@ class StreamSession:
             self._done.set()
         return self.summary
 
+    async def _attempts(self) -> Outcome:
+        """Run attempts until one ends for good; the stream's outcome."""
+        while True:
+            outcome = await self._attempt()
+            retry = self._retry_cause(outcome)
+            if retry is None:
+                return outcome
+            if (stop := self._stopper(outcome)) is not None:
+                return stop
+            delay = self._backoff.next_delay(self._clock.now())
+            if delay is None:
+                tries = self._backoff.attempts
+                if tries:  # else reconnects are switched off (reconnect_attempts 0)
+                    logger.error(
+                        "stream %s: giving up after %d reconnect attempt(s): %s",
+                        self.stream_id,
+                        tries,
+                        outcome.detail,
+                    )
+                    detail = f"gave up after {tries} reconnect attempt(s): {outcome.detail}"
+                    outcome = dataclasses.replace(outcome, detail=detail)
+                self._final = dataclasses.replace(outcome, retry=None)
+                return self._final
+            logger.warning(
+                "stream %s: reconnecting in %.1f s (%s): %s", self.stream_id, delay, retry, outcome.detail
+            )
+            self._wake.clear()
+            await wait_for(self._clock, self._wake, delay)  # woken early only to end the stream
+            if (stop := self._stopper(outcome)) is not None:
+                return stop
+            self.reconnects += 1
+            self._metrics.reconnect(retry)
+            self._begin_attempt()
+
     def _retry_cause(self, outcome: Outcome) -> str | None:
-        if self._final is not None or self._closing or self.lease_lost or self._sink_failed:
-            return None
+        """Why a new attempt should follow ``outcome``, or ``None``."""
         if self._pending_restart is not None:
-            cause, event = self._pending_restart
-            self._pending_restart = None
-            if event is not None:
-                self.event = event
+            cause, self._pending_restart = self._pending_restart, None
             return cause
         return outcome.retry
+
+    def _stopper(self, outcome: Outcome) -> Outcome | None:
+        """The stream's end when something forbids a new attempt after ``outcome``, else
+        ``None``. Sets :attr:`_final`, so the summary tells why it did not reconnect."""
+        if self._final is None:
+            if self.lease_lost:
+                self._final = Outcome(EndCause.FAILED, LEASE_LOST)
+            elif self._closing:
+                self._final = Outcome(EndCause.CLOSED, f"closed while reconnecting ({outcome.detail})")
+        return self._final
+
+    @property
+    def _may_continue(self) -> bool:
+        """A new attempt may still start (nothing is ending the stream)."""
+        return not (self._over or self._closing or self.lease_lost or self._final is not None)
 
     def _begin_attempt(self) -> None:
         self.client = StreamClient(self._config, self.event, roster=self.roster)
         self._joined = asyncio.Event()
         self._ended = asyncio.Event()
-        self._media_backoff = self._new_backoff()
+        self._media_backoffs.clear()
 
     async def _attempt(self) -> Outcome:
         """One signaling connection and its media sockets, until the attempt ends."""
-        await self._apply(self.client.start())
+        client = self.client
+        await self._apply(client.start())
         if not await wait_for(self._clock, self._joined, self._config.join_timeout):
-            await self._apply(
-                self.client.fail(
-                    f"join did not complete in {self._config.join_timeout:g} s", retry="connect_failed"
-                )
-            )
+            detail = f"join did not complete in {self._config.join_timeout:g} s"
+            self._end_attempt(client, detail, retry="connect_failed")
         await self._ended.wait()
         await self._teardown()
-        outcome = self.client.outcome
+        outcome = client.outcome
         assert outcome is not None
         return outcome
 
-    async def _pause(self, delay: float) -> bool:
-        """Wait out a backoff delay; True when the stream must not be retried any more."""
-        self._wake.clear()
-        await wait_for(self._clock, self._wake, delay)
-        return self._final is not None or self._closing or self.lease_lost
+    def _end_attempt(self, client: StreamClient, detail: str, *, retry: str | None = None) -> None:
+        """End ``client``'s attempt for a reason found here (no-op if it is not the current
+        attempt or it already ended)."""
+        if client is self.client and client.fail(detail, retry=retry):
+            self._attempt_ended()
+
+    def _attempt_ended(self) -> None:
+        self._joined.set()
+        self._ended.set()
+        self._cancel_silence()
 
     def _watch_lease(self) -> asyncio.Task[None] | None:
         if self._ownership is None:
@@ -232,12 +271,15 @@ class StreamSession:
 
         async def watch() -> None:
             await ownership.lost.wait()
+            if self._over:
+                return
             self.lease_lost = True
             logger.error(
                 "stream %s: lease lost; closing its sockets (another replica owns it)", self.stream_id
             )
             self._metrics.lease_lost()
-            await self._apply(self.client.fail("ownership lease lost to another replica"))
+            # No STREAM_CLOSE_REQ: the stream goes on with its new owner.
+            self._end_attempt(self.client, LEASE_LOST)
             self._wake.set()
 
         return asyncio.create_task(watch(), name=f"rtms {self.stream_id} lease")
@@ -246,49 +288,64 @@ class StreamSession:
 
     async def close(self) -> StreamSummary:
         """Graceful close (§4.14): STREAM_CLOSE_REQ, then wait — all within ``close_timeout``
-        — for STREAM_CLOSE_RESP and the STREAM_STATE_UPDATE(4) that follows; then tear down."""
-        self._closing = True
-        self._wake.set()
-        if not self._ended.is_set():
-            await self._apply(self.client.close())
-            timeout = self._config.close_timeout
-            if not await wait_for(self._clock, self._ended, timeout):
-                await self._apply(self.client.close_timed_out(timeout))
+        — for STREAM_CLOSE_RESP and the STREAM_STATE_UPDATE(4) that follows; then tear down.
+        Between attempts nothing is sent: the pending reconnect is called off."""
+        if not self._over and not self._closing:
+            self._closing = True
+            self._wake.set()
+            client = self.client
+            if client.outcome is None:
+                await self._apply(client.close())
+                timeout = self._config.close_timeout
+                if not await wait_for(self._clock, self._ended, timeout):
+                    await self._apply(client.close_timed_out(timeout))
         return await self.wait()
 
     async def stop(self, stop_reason: int | None) -> StreamSummary | None:
         """Zoom said the stream stopped (``*.rtms_stopped``). Reasons 10-19 and 24 (not 18)
-        restart it while it is valid (§9.2) and this returns ``None`` at once; any other
-        reason ends it, and this returns its summary."""
-        actions = self.client.stopped(stop_reason)
-        if stop_reason in RESTART_STOP_REASONS:
-            if not actions and self.client.outcome is not None and self.client.outcome.retry is None:
-                self._pending_restart = ("stopped_restart", None)
-            await self._apply(actions)
+        restart it while it is valid (§9.2) and this returns ``None`` at once (a reconnect
+        already under way counts as that restart); any other reason, or a stream that is
+        ending anyway, ends it, and this returns its summary."""
+        if stop_reason in RESTART_STOP_REASONS and self._may_continue:
+            outcome = self.client.outcome
+            if outcome is None:
+                if self.client.stopped(stop_reason):
+                    self._attempt_ended()
+            elif outcome.retry is None and self._pending_restart is None:
+                self._pending_restart = "stopped_restart"
             return None
-        # Final. When the attempt had already ended (its socket dropped first), the stop is
-        # the better account of the end than the drop.
-        self._final = self.client.outcome if actions else _stopped(stop_reason)
-        await self._apply(actions)
-        self._wake.set()
+        if not self._over:
+            if self.client.stopped(stop_reason):
+                self._final = self.client.outcome
+                self._attempt_ended()
+            elif self._final is None:
+                # The attempt had ended already. Unless Zoom told its own reason (stream state
+                # update), the stop is the better account of the end than a dropped socket.
+                last = self.client.outcome
+                if last is None or last.retry is not None or last.stop_reason is None:
+                    self._final = _stopped(stop_reason)
+            self._wake.set()
         return await self.wait()
 
     async def restart(self, cause: str, event: RtmsEvent | None = None) -> bool:
         """A webhook asks for a full reconnect: ``*.rtms_interrupted`` (``cause`` "interrupted")
-        or a failover ``rtms_started`` with new ``server_urls`` (``event``). Coalesced: while a
-        reconnect is already under way only the newest ``event`` is kept. False if the stream
-        is ending."""
-        if self._final is not None or self._closing or self.lease_lost or self._done.is_set():
+        or a failover ``rtms_started`` with new ``server_urls`` (``event``, cause "failover").
+        Coalesced: while a reconnect is already pending no other is added, and the next
+        attempt uses the newest ``event``. False if the stream is ending (closed, stopped,
+        lease lost, or Zoom ended or refused it)."""
+        if not self._may_continue:
             return False
+        outcome = self.client.outcome
+        pending = outcome is not None and (outcome.retry is not None or self._pending_restart is not None)
+        if outcome is not None and not pending and outcome.cause is not EndCause.FAILED:
+            return False  # Zoom ended or refused the stream: nothing to reconnect to
         if event is not None:
             self.event = event
-        if self.client.outcome is not None:
-            # Between attempts: the pending one will use the new event; do not add another.
-            if event is not None:
-                logger.info("stream %s: failover: next attempt goes to the new server_urls", self.stream_id)
-            return True
-        self._pending_restart = (cause, event)
-        await self._apply(self.client.fail(f"reconnect asked for ({cause})", retry=cause))
+            logger.info("stream %s: failover: the next attempt goes to the new server_urls", self.stream_id)
+        if outcome is None:
+            self._end_attempt(self.client, f"reconnect asked for ({cause})", retry=cause)
+        elif not pending:
+            self._pending_restart = cause
         return True
 
     async def wait(self) -> StreamSummary:
@@ -300,49 +357,61 @@ class StreamSession:
     # --- actions -------------------------------------------------------------------------
 
     async def _apply(self, actions: list[Action]) -> None:
+        """Carry out the actions of the current attempt's client. Once that attempt has ended
+        (a sink failed, the lease was lost meanwhile) nothing more is sent or opened."""
         for action in actions:
             if isinstance(action, Media):  # per media frame: first, and cheap
                 key = action.kind.key
                 self._metrics.frame_in(key)
                 self.queue.put(key, action)
             elif isinstance(action, Send):
-                await self._send(action)
+                if self.client.outcome is None:
+                    await self._send(action)
             elif isinstance(action, WriteEvent):
                 self._metrics.frame_in(EVENT_KIND)
                 self.queue.put(EVENT_KIND, action.event)
-            elif isinstance(action, AudioFormat):
-                self._configure(self.sinks.audio_format, action)
-            elif isinstance(action, VideoFormat):
-                self._configure(self.sinks.video_format, action)
+            elif isinstance(action, AudioFormat | VideoFormat):
+                self._configure(action)
             elif isinstance(action, Open):
-                self._spawn(action.socket, action.url)
+                if self.client.outcome is None:
+                    self._spawn(action.socket, action.url)
             elif isinstance(action, Reopen):
                 self._reopen_later(action)
+            elif isinstance(action, Reopened):
+                self._media_backoffs.pop(action.socket, None)
             elif isinstance(action, Ready):
-                logger.info("stream %s: joined (%s)", self.stream_id, ", ".join(self._sockets))
-                self._backoff.reset()
-                self._joined.set()
+                if self.client.outcome is None:
+                    logger.info("stream %s: joined (%s)", self.stream_id, ", ".join(self._sockets))
+                    self._backoff.reset()
+                    self._joined.set()
             elif isinstance(action, Ended):
-                self._joined.set()
-                self._ended.set()
-                self._cancel_silence()
+                self._attempt_ended()
 
-    def _configure(
-        self, apply: Callable[[AudioFormat], None] | Callable[[VideoFormat], None], fmt: object
-    ) -> None:
+    def _configure(self, fmt: AudioFormat | VideoFormat) -> None:
+        """Tell the sinks a negotiated format (again after each re-open or reconnect)."""
         try:
-            apply(fmt)  # type: ignore[arg-type]
+            if isinstance(fmt, AudioFormat):
+                self.sinks.audio_format(fmt)
+            else:
+                self.sinks.video_format(fmt)
         except SinkError as exc:
             self._sink_error(exc)
 
     def _sink_error(self, exc: SinkError) -> None:
-        logger.error("stream %s: %s", self.stream_id, exc)
+        """The stream's record cannot be written: end the stream (no reconnect can help).
+        Once the stream is ending anyway, the error is only logged."""
+        if self._over or self._sink_failed:
+            logger.error("stream %s: %s", self.stream_id, exc)
+            return
+        logger.error("stream %s: output cannot be written, ending the stream: %s", self.stream_id, exc)
         self._sink_failed = True
-        self._final = self._final or Outcome(EndCause.FAILED, str(exc))
-        for action in self.client.fail(str(exc)):
-            if isinstance(action, Ended):
-                self._joined.set()
-                self._ended.set()
+        detail = f"output cannot be written: {exc}"
+        client = self.client
+        if client.fail(detail):
+            self._attempt_ended()
+            self._final = client.outcome
+        else:  # between attempts: the pending one must not start
+            self._final = Outcome(EndCause.FAILED, detail)
         self._wake.set()
 
     async def _send(self, action: Send) -> None:
@@ -358,25 +427,33 @@ class StreamSession:
         self._tasks[name] = asyncio.create_task(self._socket(name, url), name=f"rtms {self.stream_id} {name}")
 
     def _reopen_later(self, action: Reopen) -> None:
-        delay = self._media_backoff.next_delay(self._clock.now())
+        socket = action.socket
+        backoff = self._media_backoffs.get(socket)
+        if backoff is None:
+            backoff = self._media_backoffs[socket] = self._new_backoff()
+        delay = backoff.next_delay(self._clock.now())
         client = self.client
         if delay is None:
-            logger.error("stream %s: %s socket lost; no more re-open attempts", self.stream_id, action.socket)
-            self._side(self._apply(client.fail(f"{action.socket} socket could not be re-opened")))
+            logger.error("stream %s: %s socket lost; no more re-open attempts", self.stream_id, socket)
+            self._end_attempt(client, f"{socket} socket could not be re-opened")
             return
-        self.reconnects += 1
-        self._metrics.reconnect(action.cause)
-        logger.warning("stream %s: re-opening the %s socket in %.1f s", self.stream_id, action.socket, delay)
+        logger.warning("stream %s: re-opening the %s socket in %.1f s", self.stream_id, socket, delay)
 
         async def later() -> None:
             await sleep(self._clock, delay)
-            if client is self.client:  # the attempt is still the same one
-                await self._apply(client.reopen(action.socket))
+            if client is not self.client:
+                return
+            actions = client.reopen(socket)
+            if actions:  # not if it came back meanwhile, or the attempt ended
+                self.reconnects += 1
+                self._metrics.reconnect(action.cause)
+            await self._apply(actions)
 
         self._side(later())
 
-    def _side(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
+    def _side(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` as a task of the current attempt (cancelled at its teardown)."""
+        task = asyncio.create_task(coro)
         self._side_tasks.add(task)
         task.add_done_callback(self._side_tasks.discard)
 
@@ -390,11 +467,8 @@ class StreamSession:
         def expired() -> None:
             if client is self.client and client.outcome is None:
                 logger.warning("stream %s: nothing on signaling for %g s", self.stream_id, silence)
-                self._side(
-                    self._apply(
-                        client.fail(f"no message on signaling for {silence:g} s", retry="keepalive_silence")
-                    )
-                )
+                detail = f"no message on signaling for {silence:g} s"
+                self._end_attempt(client, detail, retry="keepalive_silence")
 
         self._silence = self._clock.call_later(silence, expired)
 
@@ -436,6 +510,8 @@ class StreamSession:
             if signaling:
                 self._heard_signaling()
             async for frame in ws:
+                # Real time, not the session clock: this measures the work done here.
+                received_at = time.perf_counter()
                 try:
                     message = decode(frame)
                 except FrameError as exc:
@@ -444,19 +520,15 @@ class StreamSession:
                 if signaling:
                     self._heard_signaling()
                 actions = client.received(name, message)
-                if actions and isinstance(actions[0], Send) and isinstance(actions[0].message, KeepAliveResp):
-                    started = time.perf_counter()
-                    await self._apply(actions)
-                    self._metrics.keepalive_rtt(
-                        "signaling" if signaling else "media", time.perf_counter() - started
-                    )
-                else:
-                    await self._apply(actions)
+                await self._apply(actions)
+                if actions and type(message) is KeepAliveReq:
+                    # From the request being read to the response being written (§4.11).
+                    self._metrics.keepalive_rtt(name, time.perf_counter() - received_at)
         except ConnectionClosed:
             pass
         except Exception as exc:  # a bug: log it with its traceback, but end the stream cleanly
             logger.exception("stream %s: internal error on %s socket", self.stream_id, name)
-            await self._apply(client.fail(f"internal error on {name} socket: {exc!r}"))
+            self._end_attempt(client, f"internal error on {name} socket: {exc!r}")
             await ws.close(1011)
             return
         finally:
@@ -499,8 +571,8 @@ class StreamSession:
     # --- sinks ---------------------------------------------------------------------------
 
     async def _drain(self) -> None:
-        """Move frames from the queue to the sinks, one batch at a time, until closed."""
-        sinks = self.sinks
+        """Move frames from the queue to the sinks, one batch at a time, until closed. After
+        a sink failure the rest is dropped (the stream is ending)."""
         while True:
             batch = await self.queue.get_batch()
             if not batch:
@@ -508,23 +580,30 @@ class StreamSession:
             if self._sink_failed:
                 continue
             try:
-                for kind, item in batch:
-                    if kind == EVENT_KIND:
-                        sinks.event(item)  # type: ignore[arg-type]
-                        continue
-                    assert isinstance(item, Media)
-                    media = item.kind
-                    if media is MediaType.AUDIO:
-                        sinks.audio(item.content)  # type: ignore[arg-type]
-                    elif media is MediaType.TRANSCRIPT:
-                        sinks.transcript(item.content, item.user_name)  # type: ignore[arg-type]
-                    elif media is MediaType.CHAT:
-                        sinks.chat(item.content)  # type: ignore[arg-type]
-                    else:
-                        sinks.video(media, item.content)  # type: ignore[arg-type]
-                await sinks.flush()
+                self._deliver(batch)
+                await self.sinks.flush()
             except SinkError as exc:
                 self._sink_error(exc)
+            except Exception as exc:  # a bug in a sink: keep its traceback, end the stream cleanly
+                logger.exception("stream %s: a sink failed", self.stream_id)
+                self._sink_error(SinkError(f"a sink failed: {exc!r}", path=str(self.sinks.directory)))
+
+    def _deliver(self, batch: list[tuple[str, object]]) -> None:
+        sinks = self.sinks
+        for kind, item in batch:
+            if kind == EVENT_KIND:
+                sinks.event(item)  # type: ignore[arg-type]
+                continue
+            assert isinstance(item, Media)
+            media = item.kind
+            if media is MediaType.AUDIO:
+                sinks.audio(item.content)  # type: ignore[arg-type]
+            elif media is MediaType.TRANSCRIPT:
+                sinks.transcript(item.content, item.user_name)  # type: ignore[arg-type]
+            elif media is MediaType.CHAT:
+                sinks.chat(item.content)  # type: ignore[arg-type]
+            else:
+                sinks.video(media, item.content)  # type: ignore[arg-type]
 
     async def _finalize(self, outcome: Outcome, started_ms: int) -> StreamSummary:
         revoked = outcome.stop_reason == StopReason.STREAM_REVOKED
@@ -538,6 +617,7 @@ class StreamSession:
             await self.sinks.close()
         if outcome.stop_reason is not None:
             self._metrics.stop_reason(outcome.stop_reason)
+        self._metrics.queue_depth(self.queue.high_water)
         summary = StreamSummary.build(
             event=self.event,
             outcome=outcome,

@@ -14,7 +14,8 @@ One client is one *attempt*: one signaling connection and its media sockets. Wha
 session does after an attempt ends is said by :attr:`Outcome.retry` (Zoom's failover guidance,
 §9.2): ``None`` is final; otherwise the session starts a new attempt after a backoff. A media
 socket lost while streaming is not the end of an attempt: the client asks for that socket
-alone to be re-opened (:class:`Reopen`), once, however many signs of the loss arrive.
+alone to be re-opened (:class:`Reopen`), once, however many signs of the loss arrive,
+and reports :class:`Reopened` once its handshake succeeded again.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ __all__ = [
     "Outcome",
     "Ready",
     "Reopen",
+    "Reopened",
     "Send",
     "StreamClient",
     "VideoFormat",
@@ -181,6 +183,14 @@ class Reopen:
 
 
 @dataclass(frozen=True, slots=True)
+class Reopened:
+    """The media socket ``socket`` was re-opened and its handshake accepted (§9.2): the
+    re-open schedule of that socket starts over."""
+
+    socket: str
+
+
+@dataclass(frozen=True, slots=True)
 class WriteEvent:
     event: Event
 
@@ -206,7 +216,7 @@ _IN_FLIGHT_DATA = (
     EventUpdate,
 )
 
-Action = Open | Send | Media | AudioFormat | VideoFormat | WriteEvent | Ready | Reopen | Ended
+Action = Open | Send | Media | AudioFormat | VideoFormat | WriteEvent | Ready | Reopen | Reopened | Ended
 
 
 class StreamClient:
@@ -230,6 +240,9 @@ class StreamClient:
         self._joining: set[str] = set()  # media sockets whose handshake has not succeeded yet
         self._media_urls: dict[str, str] = {}
         self._reopening: set[str] = set()  # media sockets with a Reopen under way (never two)
+        self._opened: set[str] = set()  # sockets that were open at some point
+        self._wanted = frozenset(config.media_types)
+        self._unwanted_seen: set[MediaType] = set()
         self.roster = roster if roster is not None else Roster()
         self.outcome: Outcome | None = None
         self.ready = False
@@ -253,6 +266,7 @@ class StreamClient:
         """A socket is open: send its handshake (msg 1 on signaling, msg 3 on media)."""
         if self.outcome is not None:
             return []
+        self._opened.add(socket)
         instance_id, stream_id = self.event.instance_id, self.stream_id
         if socket == SIGNALING_SOCKET:
             # The wire key is meeting_uuid for every product (§2).
@@ -295,6 +309,8 @@ class StreamClient:
         # Most frequent first: this runs for every media frame.
         kind = _MEDIA_MESSAGES.get(type(message))
         if kind is not None:
+            if kind not in self._wanted:
+                return self._unwanted(kind)
             content = message.content  # type: ignore[attr-defined]
             name = content.user_name if isinstance(content.user_name, str) else None
             return [Media(kind, content, name or self.roster.name_of(content.user_id))]
@@ -332,9 +348,10 @@ class StreamClient:
     def closed(self, socket: str, detail: str, *, clean: bool) -> list[Action]:
         """``socket`` is gone or never opened. ``clean`` = Zoom sent a close frame.
 
-        * The signaling socket: the attempt ends. Dropped without a close frame, it is worth
-          a new attempt (Zoom keeps the stream 60 s for a reconnect, §4.11, §9.2); closed
-          with a close frame, Zoom ended it on purpose and the end is final.
+        * The signaling socket: the attempt ends. Never opened (refused, unreachable, TLS),
+          or dropped without a close frame, it is worth a new attempt (Zoom keeps the stream
+          60 s for a reconnect, §4.11, §9.2); closed with a close frame, Zoom ended it on
+          purpose and the end is final (after STREAM_CLOSE_REQ, that is the close we asked for).
         * A media socket before the join completed: the attempt ends, to be retried.
         * A media socket once streaming, dropped: re-open that socket alone (§9.2). Closed
           cleanly: wait — Zoom reports media interruptions and stream ends on the signaling
@@ -346,6 +363,11 @@ class StreamClient:
         if self.outcome is not None:
             return []
         if socket == SIGNALING_SOCKET:
+            if socket not in self._opened:
+                return self._end(EndCause.FAILED, detail, retry="connect_failed")
+            if self.close_requested:
+                reason = int(StopReason.RECEIVER_REQUEST_CLOSE) if self.close_acknowledged else None
+                return self._end(EndCause.CLOSED, detail, stop_reason=reason)
             return self._end(EndCause.FAILED, detail, retry=None if clean else "signaling_lost")
         if not self.ready:
             return self._end(EndCause.FAILED, detail, retry="connect_failed")
@@ -375,18 +397,22 @@ class StreamClient:
     def _media_interrupted(self, event: Event) -> list[Action]:
         """EVENT_UPDATE MEDIA_CONNECTION_INTERRUPTED (7): re-open the lost media socket(s).
 
-        The event's payload is not documented (§4.6); when it names a ``media_type`` that
-        socket is re-opened, otherwise every media socket that is already closed."""
+        The event's payload is not documented (§4.6); when it names a ``media_type`` (a
+        §5.6 bitmask) the sockets carrying it are re-opened, otherwise (or when it names
+        nothing this client opened) every media socket that is already closed. A socket
+        still open when its re-open is due is left alone (:meth:`reopen`)."""
         if not self.ready or self.outcome is not None:
             return []
-        named = None if isinstance(event.media_type, UnsetType) else event.media_type
+        named = 0 if isinstance(event.media_type, UnsetType) else int(event.media_type)
+        sockets = [
+            socket
+            for socket, media_type in self._media_type.items()
+            if media_type is MediaType.ALL or int(media_type) & named
+        ]
+        if not named or not sockets:
+            sockets = [s for s in self._media_type if self._conns[s].state is ConnState.CLOSED]
         actions: list[Action] = []
-        for socket, media_type in self._media_type.items():
-            conn = self._conns[socket]
-            if named is not None and media_type not in (MediaType(named), MediaType.ALL):
-                continue
-            if named is None and conn.state is not ConnState.CLOSED:
-                continue
+        for socket in sockets:
             actions += self._reopen_later(socket, "media")
         return actions
 
@@ -477,6 +503,7 @@ class StreamClient:
         signaling = self._conns[SIGNALING_SOCKET]
         if self.ready:
             logger.info("stream %s: %s socket re-opened", self.stream_id, socket)
+            actions.append(Reopened(socket))
             return actions
         # If a close was requested meanwhile the signaling socket is CLOSING: never send msg 7.
         if not self._joining and signaling.state is ConnState.JOINING:
@@ -572,6 +599,14 @@ class StreamClient:
             self.close_acknowledged = True  # the stream end follows as STREAM_STATE_UPDATE
             return []
         return self._rejected("STREAM_CLOSE_RESP", resp.status_code, resp.reason, cause=EndCause.CLOSED)
+
+    def _unwanted(self, kind: MediaType) -> list[Action]:
+        # Zoom may send any type on any media socket (§4.12); a type this connector did not
+        # ask for has no negotiated format and no sink set up for it.
+        if kind not in self._unwanted_seen:
+            self._unwanted_seen.add(kind)
+            logger.warning("stream %s: ignoring %s media, which was not asked for", self.stream_id, kind.key)
+        return []
 
     def _send(self, socket: str, message: Message) -> list[Action]:
         self._conns[socket].handle(message)  # an illegal send is a bug here: let it raise

@@ -11,17 +11,20 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import pytest
+from msgspec import UnsetType
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 from connector.config import ConnectorConfig
 from connector.protocol import (
     ClientReadyAck,
     DataHandshakeReq,
     DataHandshakeResp,
+    MediaParams,
     MediaServer,
     Message,
     Product,
@@ -38,6 +41,7 @@ from connector.protocol import (
     signed_headers,
 )
 from connector.protocol.webhook import encode_event
+from simulator.clock import ManualClock, Timer
 
 CLIENT_ID = "test_client_id"
 CLIENT_SECRET = "test_secret"
@@ -125,9 +129,10 @@ def read_jsonl(path: Path) -> list[Any]:
 
 
 class Peer:
-    """A scripted RTMS server. ``/signal`` runs ``signaling``; ``/media/<key>`` runs
-    ``media(ws, key)``. A script's failure is kept in ``errors`` (checked at teardown), and
-    every connection's path and the close code the connector sent are recorded."""
+    """A scripted RTMS server. ``/signal`` (and ``/signal/<anything>``) runs ``signaling``;
+    ``/media/<key>`` runs ``media(ws, key)``. A script's failure is kept in ``errors`` (checked
+    at teardown), and every connection's path and the close code the connector sent are
+    recorded."""
 
     def __init__(self) -> None:
         self.signaling: Script | None = None
@@ -152,7 +157,7 @@ class Peer:
         path = ws.request.path
         self.paths.append(path)
         try:
-            if path == "/signal" and self.signaling is not None:
+            if (path == "/signal" or path.startswith("/signal/")) and self.signaling is not None:
                 await self.signaling(ws)
             elif path.startswith("/media/") and self.media is not None:
                 await self.media(ws, path.removeprefix("/media/"))
@@ -200,3 +205,168 @@ async def peer() -> AsyncIterator[Peer]:
         p.server = server
         yield p
     assert p.errors == [], f"the scripted peer failed: {p.errors!r}"
+
+
+class WatchedClock(ManualClock):
+    """A :class:`~simulator.clock.ManualClock` a test can wait on: :meth:`due` returns once the
+    code under test has scheduled a timer (a backoff, a timeout, a watchdog) whose delay lies
+    in a given range, so the test advances time exactly when something waits on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timers: list[Timer] = []
+        self._scheduled = asyncio.Event()
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
+        timer = super().call_at(when, callback)
+        self._timers.append(timer)
+        self._scheduled.set()
+        return timer
+
+    def _find(self, low: float, high: float) -> Timer | None:
+        self._timers = [t for t in self._timers if not t.cancelled]  # fired timers count as cancelled
+        now = self.now()
+        found = [t for t in self._timers if low - 1e-6 <= t.when - now <= high + 1e-6]
+        return min(found, key=lambda t: t.when) if found else None
+
+    def delays(self) -> list[float]:
+        """The delays of every live timer, soonest first."""
+        self._find(0, 0)  # prune
+        return sorted(t.when - self.now() for t in self._timers)
+
+    async def due(self, low: float, high: float | None = None) -> float:
+        """Wait (at most :data:`TIMEOUT`) until a live timer falls due between ``low`` and
+        ``high`` (default ``low``) seconds from now; return its delay."""
+        high = low if high is None else high
+        async with asyncio.timeout(TIMEOUT):
+            while (timer := self._find(low, high)) is None:
+                self._scheduled.clear()
+                await self._scheduled.wait()
+        return timer.when - self.now()
+
+    async def skip(self, low: float, high: float | None = None) -> float:
+        """:meth:`due`, then advance to that timer (running it); return the delay."""
+        delay = await self.due(low, high)
+        self.advance(delay)
+        return delay
+
+
+M = TypeVar("M", bound=Message)
+
+
+class Side:
+    """One WebSocket the connector opened to :class:`FakeZoom`, seen from the server."""
+
+    def __init__(self, ws: ServerConnection, key: str) -> None:
+        self.ws = ws
+        self.key = key  # "signal", or the media key of its URL ("audio", "all" ...)
+        self.request: Message | None = None  # the handshake request
+        self.log: list[Message] = []  # everything the connector sent, handshake included
+        self.inbox: asyncio.Queue[Message] = asyncio.Queue()  # what it sent after the handshake
+        self.gone = asyncio.Event()
+
+    @property
+    def path(self) -> str:
+        assert self.ws.request is not None
+        return self.ws.request.path
+
+    async def send(self, message: Message) -> None:
+        await send(self.ws, message)
+
+    async def recv(self) -> Message:
+        """The next message the connector sent after its handshake, within :data:`TIMEOUT`."""
+        async with asyncio.timeout(TIMEOUT):
+            return await self.inbox.get()
+
+    async def receive(self, kind: type[M]) -> M:
+        """The next message of type ``kind``, skipping others."""
+        while True:
+            message = await self.recv()
+            if isinstance(message, kind):
+                return message
+
+    def drop(self) -> None:
+        """Lose the TCP connection: no close frame (§9.1 item 8)."""
+        assert self.ws.transport is not None
+        self.ws.transport.abort()
+
+    async def closed(self) -> int | None:
+        """Wait until the socket is gone; the close code the connector sent (None: none)."""
+        async with asyncio.timeout(TIMEOUT):
+            await self.gone.wait()
+        return self.ws.close_code
+
+
+class Join:
+    """One signaling connection to :class:`FakeZoom` and the media sockets opened after it."""
+
+    def __init__(self, signaling: Side) -> None:
+        self.signaling = signaling
+        self.media: dict[str, Side] = {}  # by key: the latest socket
+        self.media_sides: list[Side] = []  # every media socket, in order
+        self.ready = asyncio.Event()  # CLIENT_READY_ACK received
+
+
+class FakeZoom:
+    """A scripted RTMS server on a :class:`Peer` that joins streams like Zoom (§3): it answers
+    SIGNALING_HAND_SHAKE_REQ with media URLs for ``keys``, every DATA_HAND_SHAKE_REQ with
+    ``echo(request)`` as ``media_params`` (the request's by default), and STREAM_CLOSE_REQ with
+    STREAM_CLOSE_RESP and STREAM_STATE_UPDATE(4, 20) unless ``answer_close`` is false. The test
+    does the rest through :meth:`join` and each :class:`Side`. Signaling is served on
+    ``/signal`` and ``/signal/<anything>``."""
+
+    def __init__(self, peer: Peer, keys: tuple[str, ...] = ("audio", "transcript")) -> None:
+        self.peer = peer
+        self.keys = keys
+        self.echo: Callable[[DataHandshakeReq], MediaParams | UnsetType | None] = lambda r: r.media_params
+        self.answer_close = True
+        self.joins: list[Join] = []
+        self._changed = asyncio.Event()
+        peer.signaling = lambda ws: self._serve(ws, "signal")
+        peer.media = self._serve
+
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        """Wait (at most :data:`TIMEOUT`) until ``predicate()`` holds; checked on each change."""
+        async with asyncio.timeout(TIMEOUT):
+            while not predicate():
+                self._changed.clear()
+                await self._changed.wait()
+
+    async def join(self, n: int = 0) -> Join:
+        """The ``n``-th signaling connection, once the connector sent CLIENT_READY_ACK on it."""
+        await self.until(lambda: len(self.joins) > n and self.joins[n].ready.is_set())
+        return self.joins[n]
+
+    async def _serve(self, ws: ServerConnection, key: str) -> None:
+        side = Side(ws, key)
+        try:
+            async for frame in ws:
+                message = decode(frame)
+                side.log.append(message)
+                await self._answer(side, message)
+                self._changed.set()
+        except ConnectionClosed:
+            pass
+        finally:
+            side.gone.set()
+            self._changed.set()
+
+    async def _answer(self, side: Side, message: Message) -> None:
+        if isinstance(message, SignalingHandshakeReq):
+            side.request = message
+            self.joins.append(Join(side))
+            urls = MediaServer(server_urls=self.peer.media_urls(*self.keys))
+            await side.send(SignalingHandshakeResp(status_code=0, media_server=urls))
+        elif isinstance(message, DataHandshakeReq):
+            side.request = message
+            join = self.joins[-1]
+            join.media[side.key] = side
+            join.media_sides.append(side)
+            await side.send(DataHandshakeResp(status_code=0, media_params=self.echo(message)))
+        else:
+            side.inbox.put_nowait(message)
+            if isinstance(message, ClientReadyAck):
+                self.joins[-1].ready.set()
+            elif isinstance(message, StreamCloseReq) and self.answer_close:
+                await side.send(StreamCloseResp(rtms_stream_id=STREAM_ID, status_code=0, reason="OK"))
+                await side.send(StreamStateUpdate(rtms_stream_id=STREAM_ID, state=4, reason=20))

@@ -207,7 +207,7 @@ async def test_f1_four_instances_one_stream_one_connection(
         samples = [
             c.metrics.registry.get_sample_value(
                 "rtms_connector_webhooks_total",
-                {"event": "meeting.started", "outcome": Disposition.OWNED_ELSEWHERE.value},
+                {"event": "meeting.rtms_started", "outcome": Disposition.OWNED_ELSEWHERE.value},
             )
             for c in connectors
         ]
