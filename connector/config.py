@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-from msgspec import UnsetType
 
 from .errors import ConfigError
 from .protocol import (
@@ -40,6 +39,7 @@ from .protocol import (
     SampleRate,
     TranscriptParams,
     VideoParams,
+    given,
 )
 
 __all__ = [
@@ -255,23 +255,23 @@ class ConnectorConfig:
             raise _error("media_types", f"{unsupported!r}: not a single media type")
         object.__setattr__(self, "media_types", media)
         audio = self.audio
-        if _given(audio.data_opt, DataOption.AUDIO_MIXED_STREAM) not in (
+        if given(audio.data_opt, DataOption.AUDIO_MIXED_STREAM) not in (
             DataOption.AUDIO_MIXED_STREAM,
             DataOption.AUDIO_MULTI_STREAMS,
         ):
             raise _error("audio", "data_opt must be AUDIO_MIXED_STREAM (1) or AUDIO_MULTI_STREAMS (2)")
-        if _given(audio.sample_rate, SampleRate.SR_16K) not in set(SampleRate):
+        if given(audio.sample_rate, SampleRate.SR_16K) not in set(SampleRate):
             raise _error("audio", f"sample_rate must be one of {[int(r) for r in SampleRate]}")
-        if _given(audio.channel, AudioChannel.MONO) not in set(AudioChannel):
+        if given(audio.channel, AudioChannel.MONO) not in set(AudioChannel):
             raise _error("audio", "channel must be 1 (mono) or 2 (stereo)")
-        if _given(audio.codec, Codec.L16) not in (Codec.L16, Codec.G711, Codec.G722, Codec.OPUS):
+        if given(audio.codec, Codec.L16) not in (Codec.L16, Codec.G711, Codec.G722, Codec.OPUS):
             raise _error("audio", "codec must be L16, G711, G722 or OPUS")
         for name, params in (("video", self.video), ("deskshare", self.deskshare)):
-            if _given(params.codec, Codec.JPG) not in (Codec.JPG, Codec.PNG, Codec.H264):
+            if given(params.codec, Codec.JPG) not in (Codec.JPG, Codec.PNG, Codec.H264):
                 raise _error(name, "codec must be JPG, PNG or H264")
-            if _given(params.fps, 1) not in range(1, 31):
+            if given(params.fps, 1) not in range(1, 31):
                 raise _error(name, "fps must be from 1 to 30")
-        individual = _given(self.video.data_opt, 0) == DataOption.VIDEO_SINGLE_INDIVIDUAL_STREAM
+        individual = given(self.video.data_opt, 0) == DataOption.VIDEO_SINGLE_INDIVIDUAL_STREAM
         if self.video_user is not None and not individual:
             # One participant's video needs data_opt 4 and a VIDEO_SUBSCRIPTION_REQ (§4.16).
             object.__setattr__(
@@ -438,11 +438,6 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "reconnect_attempts": _int,
     "manual_start": _bool,
 }
-
-
-def _given(value: int | UnsetType, default: int) -> int:
-    """``value``, or ``default`` when the field is absent on the wire."""
-    return default if isinstance(value, UnsetType) else value
 
 
 def _label(option: str) -> str:

@@ -510,8 +510,6 @@ class StreamSession:
             if signaling:
                 self._heard_signaling()
             async for frame in ws:
-                # Real time, not the session clock: this measures the work done here.
-                received_at = time.perf_counter()
                 try:
                     message = decode(frame)
                 except FrameError as exc:
@@ -519,9 +517,14 @@ class StreamSession:
                     continue
                 if signaling:
                     self._heard_signaling()
+                if type(message) is not KeepAliveReq:  # every media frame takes this branch
+                    await self._apply(client.received(name, message))
+                    continue
+                # Real time, not the session clock: this measures the work done here.
+                received_at = time.perf_counter()
                 actions = client.received(name, message)
                 await self._apply(actions)
-                if actions and type(message) is KeepAliveReq:
+                if actions:
                     # From the request being read to the response being written (§4.11).
                     self._metrics.keepalive_rtt(name, time.perf_counter() - received_at)
         except ConnectionClosed:

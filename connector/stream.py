@@ -78,6 +78,7 @@ from .protocol import (
     VideoSubscriptionReq,
     VideoSubscriptionResp,
     describe,
+    given,
     handshake_signature,
 )
 from .sinks.base import AudioFormat, VideoFormat
@@ -550,9 +551,9 @@ class StreamClient:
             out.append(
                 VideoFormat(
                     kind=kind,
-                    codec=_pick(params.codec, _pick(asked.codec, int(Codec.JPG))),
-                    fps=_pick(params.fps, _pick(asked.fps, 1)),
-                    resolution=_pick(params.resolution, _pick(asked.resolution, 2)),
+                    codec=given(params.codec, given(asked.codec, int(Codec.JPG))),
+                    fps=given(params.fps, given(asked.fps, 1)),
+                    resolution=given(params.resolution, given(asked.resolution, 2)),
                 )
             )
         return out
@@ -560,12 +561,12 @@ class StreamClient:
     def _audio_format(self, echo: MediaParams) -> AudioFormat:
         asked = self._config.audio
         rate, channels = _pcm_format(asked, SampleRate.SR_16K, AudioChannel.MONO)
-        codec = _pick(asked.codec, int(Codec.L16))
-        data_opt = _pick(asked.data_opt, int(DataOption.AUDIO_MIXED_STREAM))
+        codec = given(asked.codec, int(Codec.L16))
+        data_opt = given(asked.data_opt, int(DataOption.AUDIO_MIXED_STREAM))
         if isinstance(echo.audio, AudioParams):
             rate, channels = _pcm_format(echo.audio, rate, channels)
-            codec = _pick(echo.audio.codec, codec)
-            data_opt = _pick(echo.audio.data_opt, data_opt)
+            codec = given(echo.audio.codec, codec)
+            data_opt = given(echo.audio.data_opt, data_opt)
         return AudioFormat(
             sample_rate=rate.hertz,
             channels=int(channels),
@@ -625,10 +626,6 @@ class StreamClient:
             return []
         self.outcome = Outcome(cause, detail, stop_reason, status_code, retry)
         return [Ended(self.outcome)]
-
-
-def _pick(value: int | UnsetType, default: int) -> int:
-    return default if isinstance(value, UnsetType) else value
 
 
 def _pcm_format(

@@ -32,6 +32,7 @@ from connector.protocol import (
     TranscriptLanguage,
     TranscriptParams,
     VideoParams,
+    given,
 )
 
 __all__ = ["Rejected", "negotiate"]
@@ -58,22 +59,18 @@ def _known(kind: type[IntEnum], value: int) -> bool:
     return value in kind._value2member_map_
 
 
-def _pick(value: int | UnsetType, default: int) -> int:
-    return default if isinstance(value, UnsetType) else value
-
-
 def _check(ok: bool, status: StatusCode, reason: str) -> None:
     if not ok:
         raise Rejected(status, reason)
 
 
 def _audio(p: AudioParams) -> AudioParams:
-    content_type = _pick(p.content_type, ContentType.RAW_AUDIO)
-    codec = _pick(p.codec, Codec.L16)
-    rate = _pick(p.sample_rate, SampleRate.SR_16K)
-    channel = _pick(p.channel, AudioChannel.MONO)
-    data_opt = _pick(p.data_opt, DataOption.AUDIO_MIXED_STREAM)
-    send_rate = _pick(p.send_rate, 20)
+    content_type = given(p.content_type, ContentType.RAW_AUDIO)
+    codec = given(p.codec, Codec.L16)
+    rate = given(p.sample_rate, SampleRate.SR_16K)
+    channel = given(p.channel, AudioChannel.MONO)
+    data_opt = given(p.data_opt, DataOption.AUDIO_MIXED_STREAM)
+    send_rate = given(p.send_rate, 20)
     bad = StatusCode
     _check(
         content_type in (ContentType.RTP, ContentType.RAW_AUDIO),
@@ -148,11 +145,11 @@ def _visual(p: VideoParams, *, share: bool) -> tuple[int, int, int, int, int | U
         )
     )
     what = "deskshare" if share else "video"
-    content_type = _pick(p.content_type, ContentType.RAW_VIDEO)
-    codec = _pick(p.codec, Codec.JPG)
-    resolution = _pick(p.resolution, Resolution.FHD if share else Resolution.HD)
+    content_type = given(p.content_type, ContentType.RAW_VIDEO)
+    codec = given(p.codec, Codec.JPG)
+    resolution = given(p.resolution, Resolution.FHD if share else Resolution.HD)
     slow_fps = 1 if share else 5
-    fps = _pick(p.fps, slow_fps)
+    fps = given(p.fps, slow_fps)
     _check(
         content_type == ContentType.RAW_VIDEO,
         codes[0],
@@ -168,7 +165,7 @@ def _visual(p: VideoParams, *, share: bool) -> tuple[int, int, int, int, int | U
         codec, fps = Codec.JPG, slow_fps
     data_opt: int | UnsetType = UNSET
     if not share:
-        data_opt = _pick(p.data_opt, DataOption.VIDEO_SINGLE_ACTIVE_STREAM)
+        data_opt = given(p.data_opt, DataOption.VIDEO_SINGLE_ACTIVE_STREAM)
         _check(
             data_opt in (3, 4, 5),
             s.INVALID_MEDIA_VIDEO_DATA_OPT,
@@ -190,8 +187,8 @@ def _deskshare(p: VideoParams) -> DeskshareParams:
 
 
 def _transcript(p: TranscriptParams) -> TranscriptParams:
-    content_type = _pick(p.content_type, ContentType.TEXT)
-    language = _pick(p.src_language, TranscriptLanguage.NONE)
+    content_type = given(p.content_type, ContentType.TEXT)
+    language = given(p.src_language, TranscriptLanguage.NONE)
     _check(
         content_type == ContentType.TEXT,
         StatusCode.INVALID_MEDIA_TRANSCRIPT_CONTENT_TYPE,
@@ -208,7 +205,7 @@ def _transcript(p: TranscriptParams) -> TranscriptParams:
 
 
 def _chat(p: ChatParams) -> ChatParams:
-    content_type = _pick(p.content_type, ContentType.TEXT)
+    content_type = given(p.content_type, ContentType.TEXT)
     _check(
         content_type == ContentType.TEXT,
         StatusCode.INVALID_MEDIA_CHAT_CONTENT_TYPE,

@@ -20,6 +20,7 @@ from .enums import MessageType
 
 __all__ = [
     "AudioParams",
+    "given",
     "ChatContent",
     "ChatParams",
     "ClientReadyAck",
@@ -66,6 +67,12 @@ __all__ = [
 ]
 
 UserId = int | str  # integers on the wire today; docs show string placeholders (§10.5)
+
+
+def given(value: int | UnsetType, default: int) -> int:
+    """``value``, or ``default`` when the field is absent on the wire (the server's default
+    then applies, §4.3)."""
+    return default if isinstance(value, UnsetType) else value
 
 
 class _Struct(msgspec.Struct, frozen=True, kw_only=True):

@@ -15,9 +15,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from connector.config import ConnectorConfig
 from connector.lease import MemoryLeaseStore
@@ -30,6 +28,8 @@ from simulator.clock import ManualClock, settle
 from simulator.runner import config_for
 from simulator.server import Simulator
 from simulator.world import World
+
+from .fanout import FanOut
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 TIMEOUT = 10.0  # bound on any wait for behaviour; never a sleep
@@ -90,53 +90,16 @@ def connector_config(f: Field, tmp_path: Path, *, sign_as: str = APP, **options:
     )
 
 
-class Proxy:
-    """The webhook URL the world knows; forwards each delivery to every connector behind it
-    (one, or several replicas each receiving the webhook, as in F1)."""
-
-    def __init__(self) -> None:
-        self.targets: list[str] = []
-        self.runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def start(self) -> str:
-        session = aiohttp.ClientSession()
-
-        async def forward(request: web.Request) -> web.Response:
-            body = await request.read()
-            headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-zm-")}
-            headers["content-type"] = "application/json"
-            statuses = []
-            for url in self.targets:
-                async with session.post(url, data=body, headers=headers) as response:
-                    statuses.append(response.status)
-            return web.json_response({"status": "ok"}, status=max(statuses, default=200))
-
-        app = web.Application()
-        app.router.add_post("/hook", forward)
-        app.on_cleanup.append(lambda _: session.close())
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/hook"
-        return self.url
-
-    async def close(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
-
-
 @pytest.fixture
-async def proxy() -> AsyncIterator[Proxy]:
-    p = Proxy()
+async def proxy() -> AsyncIterator[FanOut]:
+    p = FanOut("/hook")
     await p.start()
     yield p
     await p.close()
 
 
 async def connect(
-    stack: AsyncExitStack, f: Field, proxy: Proxy, config: ConnectorConfig, **kw: Any
+    stack: AsyncExitStack, f: Field, proxy: FanOut, config: ConnectorConfig, **kw: Any
 ) -> Connector:
     connector = Connector(config, clock=f.clock, wall=lambda: f.clock.epoch_ms() / 1000, **kw)
     await stack.enter_async_context(connector)
@@ -147,7 +110,7 @@ async def connect(
 # -- F1 ----------------------------------------------------------------------------------------
 
 
-async def test_f1_wrong_app_credentials_end_with_18_and_say_why(tmp_path: Path, proxy: Proxy) -> None:
+async def test_f1_wrong_app_credentials_end_with_18_and_say_why(tmp_path: Path, proxy: FanOut) -> None:
     """Signed with the development app's credentials: Zoom closes the socket without an
     answer and stops the stream with 18. The connector does not retry (a rejoin with the
     same credentials cannot succeed) and its summary says what to fix."""
@@ -171,7 +134,7 @@ async def test_f1_wrong_app_credentials_end_with_18_and_say_why(tmp_path: Path, 
 
 @pytest.mark.parametrize("scenario", ["f1-racing-instances-rejected", "f1-racing-instances-replaced"])
 async def test_f1_four_instances_one_stream_one_connection(
-    tmp_path: Path, proxy: Proxy, scenario: str
+    tmp_path: Path, proxy: FanOut, scenario: str
 ) -> None:
     """Four connector instances receive the same rtms_started (one deployment, four
     containers). They share a lease store: one joins, three stand by, so Zoom's duplicate
@@ -230,7 +193,7 @@ def manual_options(f: Field) -> dict[str, Any]:
 
 
 async def test_f2_participant_first_then_host_the_connector_still_starts_the_stream(
-    tmp_path: Path, proxy: Proxy, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, proxy: FanOut, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="connector")
     async with (
@@ -269,7 +232,7 @@ async def test_f2_participant_first_then_host_the_connector_still_starts_the_str
 
 @pytest.mark.parametrize("scenario", ["f3-not-entitled-13262", "f3-unpublished-app-13262"])
 async def test_f3_13262_becomes_a_diagnosis_not_a_traceback(
-    tmp_path: Path, proxy: Proxy, caplog: pytest.LogCaptureFixture, scenario: str
+    tmp_path: Path, proxy: FanOut, caplog: pytest.LogCaptureFixture, scenario: str
 ) -> None:
     caplog.set_level(logging.INFO, logger="connector")
     async with field(scenario, tmp_path, proxy.url) as f, AsyncExitStack() as stack:

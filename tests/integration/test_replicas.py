@@ -24,15 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from connector.lease import RedisLeaseStore
 from connector.protocol import MessageType, StopReason
 from simulator.config import SimulatorConfig
 from simulator.journal import Record
 from simulator.server import Simulator
+
+from .fanout import FanOut
 
 LEASE_TTL = 3.0
 REPLICAS = 3
@@ -82,36 +82,6 @@ async def simulator() -> AsyncIterator[Simulator]:
         yield sim
 
 
-async def _fan_out(targets: list[str]) -> tuple[web.AppRunner, str]:
-    """An endpoint that hands each webhook, byte for byte with Zoom's headers, to every replica."""
-    session = aiohttp.ClientSession()
-
-    async def forward(request: web.Request) -> web.Response:
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-zm-")}
-        headers["content-type"] = "application/json"
-
-        async def one(url: str) -> None:
-            try:
-                async with session.post(url, data=body, headers=headers) as response:
-                    await response.read()
-            except aiohttp.ClientError:
-                pass  # a killed replica: Zoom would not know either
-
-        await asyncio.gather(*(one(url) for url in targets))
-        return web.json_response({"status": "ok"})
-
-    app = web.Application()
-    app.router.add_post("/", forward)
-    app.on_cleanup.append(lambda _: session.close())
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    return runner, f"http://127.0.0.1:{port}/"
-
-
 def _signaling_intervals(records: list[Record], stream_id: str) -> list[tuple[float, float]]:
     """(opened, closed) of every signaling connection that sent a handshake, in journal order."""
     opened: list[float] = []
@@ -157,7 +127,9 @@ async def test_three_replicas_one_owner_and_handover_on_sigkill(
             *(Replica.start(f"replica-{i}", env, tmp_path / f"out-{i}") for i in range(REPLICAS))
         )
     )
-    runner, fan_out_url = await _fan_out([r.url for r in replicas])
+    fan_out = FanOut()
+    fan_out.targets = [r.url for r in replicas]
+    fan_out_url = await fan_out.start()
     store = RedisLeaseStore(redis_db)
     try:
         stream = simulator.start_stream(webhook_url=fan_out_url, duration=300.0, seed=5)
@@ -234,7 +206,7 @@ async def test_three_replicas_one_owner_and_handover_on_sigkill(
         assert await store.holder(sid) is None  # released and unregistered
     finally:
         await store.close()
-        await runner.cleanup()
+        await fan_out.close()
         codes = [await r.stop() for r in replicas]
     survivors = [c for r, c in zip(replicas, codes, strict=True) if r is not owner]
     assert survivors == [0, 0]  # SIGTERM drains and exits 0
