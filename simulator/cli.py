@@ -4,7 +4,8 @@
   URLs it bound (``--port 0`` picks a free port), optionally starts streams that deliver
   ``meeting.rtms_started`` to ``--webhook-url`` or loads a scenario (``--scenario FILE``, its
   apps' webhooks to ``--webhook-url`` with ``{app}`` replaced), and runs until SIGINT or
-  SIGTERM. ``--speed X`` runs it on a manual clock free-running at X times real time.
+  SIGTERM. ``--speed X`` runs it on a manual clock free-running at X times real time;
+  ``--manual-clock`` on one that moves only when the control API moves it.
 * ``rtms-sim run FILE...`` plays scenarios headless and checks their ``expect`` (exit 1 if one
   fails); ``rtms-sim validate FILE...`` only checks the files; bad files exit 2.
 * ``rtms-sim schema`` prints the JSON Schema of scenario files.
@@ -64,8 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--frame-kind", choices=[k.value for k in FrameKind], default="text")
     serve.add_argument("--log-level", default="INFO")
     serve.add_argument("--scenario", type=Path, help="load this scenario file at start (its switches apply)")
-    serve.add_argument(
+    clock = serve.add_mutually_exclusive_group()
+    clock.add_argument(
         "--speed", type=float, help="run on a manual clock free-running at this many times real time"
+    )
+    clock.add_argument(
+        "--manual-clock",
+        action="store_true",
+        help="run on a manual clock that moves only through POST /_sim/clock/advance or /_sim/clock/run",
     )
 
     run = sub.add_parser("run", help="play scenario files headless and check their expectations")
@@ -250,7 +257,7 @@ async def _serve(config: SimulatorConfig, args: argparse.Namespace, scenario: sc
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     clock: Clock | None = None
-    if args.speed is not None:
+    if args.speed is not None or args.manual_clock:
         clock = ManualClock(start_epoch_ms=int(time.time() * 1000))
     async with Simulator(config, clock=clock) as sim:
         driver = Driver.of(sim)
@@ -275,6 +282,8 @@ async def _serve(config: SimulatorConfig, args: argparse.Namespace, scenario: sc
         if args.speed is not None:
             driver.set_speed(args.speed)
             print(f"clock     manual, {args.speed:g}x real time", flush=True)
+        elif args.manual_clock:
+            print("clock     manual, moved by POST /_sim/clock/advance or /_sim/clock/run", flush=True)
         await stop.wait()
         log.info("shutting down")
         await driver.close()

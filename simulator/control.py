@@ -5,7 +5,8 @@ Kept apart from anything Zoom serves (moto's model): Zoom's own surfaces never l
 operations themselves live in :mod:`.driver`, shared with the CLI and the pytest plugin.
 
 Routes: ``GET /_sim/health``; ``GET|POST /_sim/streams``, ``GET /_sim/streams/{id}``,
-``POST /_sim/streams/{id}/stop``, ``POST /_sim/streams/{id}/drop``; ``POST /_sim/scenarios``
+``POST /_sim/streams/{id}/stop``, ``POST /_sim/streams/{id}/drop``, ``.../pause``, ``.../resume``,
+``.../failover``; ``POST /_sim/webhooks/url_validation`` (``url``); ``POST /_sim/scenarios``
 (YAML or JSON body, ``?webhook_url=``); ``GET /_sim/meetings``;
 ``POST /_sim/meetings/{meeting}/events`` (one timeline step without ``at``);
 ``GET /_sim/journal`` (``since``, ``direction``, ``stream_id``, ``kind``, ``channel``, ``limit``);
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from connector.protocol import Product, StopReason
+from connector.protocol import MediaType, Product, StopReason
 
 from . import scenario as sc
 from .clock import ManualClock
@@ -35,6 +36,7 @@ __all__ = ["PREFIX", "add_control_routes"]
 
 PREFIX = "/_sim"
 _SIM_KEY: web.AppKey[Simulator] = web.AppKey("simulator")
+_MEDIA_KEYS = {t.key: t for t in (*MediaType.singles(), MediaType.ALL)}
 _SCENARIO_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "application/json", "text/plain"}
 
 log = logging.getLogger("simulator.control")
@@ -53,6 +55,10 @@ def add_control_routes(app: web.Application, sim: Simulator) -> None:
     r.add_get(f"{PREFIX}/streams/{{stream_id}}", _get_stream)
     r.add_post(f"{PREFIX}/streams/{{stream_id}}/stop", _stop_stream)
     r.add_post(f"{PREFIX}/streams/{{stream_id}}/drop", _drop_stream)
+    r.add_post(f"{PREFIX}/streams/{{stream_id}}/pause", _pause_stream)
+    r.add_post(f"{PREFIX}/streams/{{stream_id}}/resume", _resume_stream)
+    r.add_post(f"{PREFIX}/streams/{{stream_id}}/failover", _failover_stream)
+    r.add_post(f"{PREFIX}/webhooks/url_validation", _validate_url)
     r.add_get(f"{PREFIX}/journal", _journal)
     r.add_post(f"{PREFIX}/clock/advance", _advance)
     r.add_post(f"{PREFIX}/clock/run", _run_clock)
@@ -158,10 +164,65 @@ async def _stop_stream(request: web.Request) -> web.Response:
 
 
 async def _drop_stream(request: web.Request) -> web.Response:
+    """No body: every connection of the stream is cut (the client's side of a network loss).
+    ``{"socket": "signaling" | "audio" | ... | "all", "close_frame": bool}``: Zoom loses that
+    connection (``Engine.drop_signaling`` / ``Engine.drop_media``), with its webhooks and windows."""
     sim = request.app[_SIM_KEY]
     stream = _stream(request)
-    sim.engine.drop_connections(stream)
+    body = await _json_body(request)
+    if not body:
+        sim.engine.drop_connections(stream)
+        return web.json_response(sim.describe(stream))
+    socket = body.get("socket")
+    close_frame = body.get("close_frame", False)
+    if not isinstance(close_frame, bool):
+        return _error(400, 300, "Validation Failed. close_frame must be true or false.")
+    if socket == "signaling":
+        sim.engine.drop_signaling(stream, close_frame=close_frame)
+    elif socket in _MEDIA_KEYS:
+        sim.engine.drop_media(stream, _MEDIA_KEYS[socket], close_frame=close_frame)
+    else:
+        named = ", ".join(["signaling", *_MEDIA_KEYS])
+        return _error(400, 300, f"Validation Failed. socket must be one of {named}.")
     return web.json_response(sim.describe(stream))
+
+
+async def _pause_stream(request: web.Request) -> web.Response:
+    sim = request.app[_SIM_KEY]
+    stream = _stream(request)
+    sim.engine.pause(stream)
+    return web.json_response(sim.describe(stream))
+
+
+async def _resume_stream(request: web.Request) -> web.Response:
+    sim = request.app[_SIM_KEY]
+    stream = _stream(request)
+    sim.engine.resume(stream)
+    return web.json_response(sim.describe(stream))
+
+
+async def _failover_stream(request: web.Request) -> web.Response:
+    sim = request.app[_SIM_KEY]
+    stream = _stream(request)
+    sim.engine.failover(stream)
+    return web.json_response(sim.describe(stream))
+
+
+async def _validate_url(request: web.Request) -> web.Response:
+    """Send ``endpoint.url_validation`` to ``url`` now and report Zoom's verdict (§7.2)."""
+    sim = request.app[_SIM_KEY]
+    body = await _json_body(request)
+    url = body.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return _error(400, 300, "Validation Failed. url must be an http:// or https:// URL.")
+    secret = body.get("webhook_secret", sim.config.app.webhook_secret)
+    if not isinstance(secret, str) or not secret:
+        return _error(400, 300, "Validation Failed. webhook_secret must be a non-empty string.")
+    token = body.get("plain_token") or f"{sim.engine.rng.getrandbits(96):024x}"
+    if not isinstance(token, str):
+        return _error(400, 300, "Validation Failed. plain_token must be a string.")
+    verdict = await sim.webhooks.validate_url(url, secret, token)
+    return web.json_response({"plainToken": token, **verdict})
 
 
 async def _journal(request: web.Request) -> web.Response:

@@ -24,6 +24,7 @@ deadline: the attempt was cut off there, or its answer came in after it) and ``d
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass, replace
 from functools import partial
@@ -31,7 +32,14 @@ from typing import Any
 
 import aiohttp
 
-from connector.protocol import Product, RtmsEventKind, WebhookEvent, signed_headers
+from connector.protocol import (
+    URL_VALIDATION_EVENT,
+    Product,
+    RtmsEventKind,
+    WebhookEvent,
+    signed_headers,
+    url_validation_response,
+)
 from connector.protocol.webhook import encode_event
 
 from .clock import Clock, Timer
@@ -196,6 +204,38 @@ class WebhookSender:
             self._deliver(replace(sent, duplicate=True, attempts=0, retry=None))
         return sent.event
 
+    async def validate_url(self, url: str, secret: str, plain_token: str) -> dict[str, Any]:
+        """Zoom's check of a webhook URL (§7.2), as the Marketplace runs it when a URL is saved.
+
+        POSTs a signed ``endpoint.url_validation`` with ``plain_token`` once (no retries) and
+        judges the answer: HTTP 200 within ``timeout`` real seconds, a JSON object whose
+        ``plainToken`` is the one sent and whose ``encryptedToken`` is
+        ``hex(HMAC-SHA256(secret, plainToken))``. Returns ``{"validated", "status", "reason"}``.
+        """
+        assert self._session is not None, "WebhookSender.start() was not awaited"
+        event = WebhookEvent(
+            event=URL_VALIDATION_EVENT, event_ts=self.clock.epoch_ms(), payload={"plainToken": plain_token}
+        )
+        body = encode_event(event)
+        headers = signed_headers(secret, self.clock.epoch_seconds(), body)
+        status: int | None = None
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self._session.post(url, data=body, headers=headers) as response:
+                    status = response.status
+                    answer = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            verdict = _verdict(False, status, f"no answer within {self.timeout:g} s: {type(exc).__name__}")
+        else:
+            verdict = _judge_validation(status, answer, url_validation_response(secret, plain_token))
+        self.journal.add(
+            Record(
+                self.clock.now(), self.clock.epoch_ms(), None, "webhook", "note", URL_VALIDATION_EVENT,
+                {"url": url, **verdict},
+            )
+        )
+        return verdict
+
     # -- delivery --------------------------------------------------------------------------
 
     def _deliver(self, delivery: _Delivery) -> None:
@@ -275,3 +315,26 @@ class WebhookSender:
         when = attempt.started + self.retries[attempt.number - 1]
         delivery.retry = self.clock.call_at(when, partial(self._deliver, delivery))
         self._waiting.add(delivery)
+
+
+def _verdict(validated: bool, status: int | None, reason: str) -> dict[str, Any]:
+    return {"validated": validated, "status": status, "reason": reason}
+
+
+def _judge_validation(status: int, answer: bytes, expected: dict[str, str]) -> dict[str, Any]:
+    """Zoom's verdict on an ``endpoint.url_validation`` answer (§7.2)."""
+    if status != 200:
+        return _verdict(False, status, f"the endpoint answered HTTP {status}, not 200")
+    try:
+        body = json.loads(answer)
+    except ValueError:
+        return _verdict(False, status, "the answer is not JSON")
+    if not isinstance(body, dict):
+        return _verdict(False, status, "the answer is not a JSON object")
+    if body.get("plainToken") != expected["plainToken"]:
+        return _verdict(False, status, "plainToken in the answer is not the one sent")
+    if body.get("encryptedToken") != expected["encryptedToken"]:
+        return _verdict(
+            False, status, "encryptedToken is not hex(HMAC-SHA256(webhook secret token, plainToken))"
+        )
+    return _verdict(True, status, "validated")

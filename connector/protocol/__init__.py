@@ -43,6 +43,7 @@ from .messages import *  # noqa: F403 - the message types are the package's voca
 from .messages import __all__ as _message_names
 from .signature import handshake_signature, verify_handshake_signature
 from .webhook import (
+    URL_VALIDATION_EVENT,
     Product,
     RtmsEvent,
     RtmsEventKind,
@@ -56,6 +57,7 @@ from .webhook import (
 )
 
 __all__ = [
+    "URL_VALIDATION_EVENT",
     "AudioChannel",
     "Codec",
     "ConnState",
