@@ -44,6 +44,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "needs(*capabilities): the contract needs these target capabilities (else not applicable)"
     )
+    if config.getoption("--target", None) == "live":
+        from .targets.live import LiveConfig, LiveConfigError
+
+        try:
+            LiveConfig.from_env(os.environ)
+        except LiveConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -54,7 +61,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         target = item.funcargs.get("target") if hasattr(item, "funcargs") else None
         name = target.name if isinstance(target, Target) else item.config.getoption("--target")
         report.outcome = "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0, f"{NOT_APPLICABLE}{name}: {call.excinfo.value}")
+        report.longrepr = (
+            str(item.path),
+            item.location[1] or 0,
+            f"{NOT_APPLICABLE}{name}: {call.excinfo.value}",
+        )
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

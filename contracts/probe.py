@@ -324,7 +324,9 @@ class Join:
         return {k: v for k, v in fields.items() if v is not _DROP}
 
     async def open(self, url: str, *, role: str, **options: Any) -> Probe:
-        return await Probe.open(url, role=role, ssl_context=self.ssl_context, recorder=self.recorder, **options)
+        return await Probe.open(
+            url, role=role, ssl_context=self.ssl_context, recorder=self.recorder, **options
+        )
 
     async def signaling(self, *, pretty: bool = True, **options: Any) -> tuple[Probe, Message]:
         """Open the signaling socket and shake hands; the probe and the target's answer."""
@@ -371,7 +373,9 @@ class Joined:
         signaling, answer = await join.signaling(pretty=pretty, answer_keep_alives=answer_keep_alives)
         if answer.get("status_code") != 0:
             await signaling.close()
-            raise ProbeError(f"signaling handshake refused: {answer.get('status_code')} {answer.get('reason')}")
+            raise ProbeError(
+                f"signaling handshake refused: {answer.get('status_code')} {answer.get('reason')}"
+            )
         urls = dict(answer["media_server"]["server_urls"])
         joined = cls(join=join, signaling=signaling, answer=answer, urls=urls)
         for key, params in media.items():
@@ -387,7 +391,9 @@ class Joined:
                     f"{key} handshake refused: {accepted.get('status_code')} {accepted.get('reason')}"
                 )
         if ready:
-            await signaling.send({"msg_type": wire.MSG["CLIENT_READY_ACK"], "rtms_stream_id": join.rtms_stream_id})
+            await signaling.send(
+                {"msg_type": wire.MSG["CLIENT_READY_ACK"], "rtms_stream_id": join.rtms_stream_id}
+            )
         if events:
             await signaling.send(
                 {

@@ -168,6 +168,7 @@ class Target(ABC):
 
         A client's frame is read by the target a moment after it is sent; before moving the
         target's clock a contract waits for it. Without a journal there is nothing to wait for."""
+        return None
 
     async def now(self) -> float:
         """The target's time in seconds."""
@@ -201,10 +202,9 @@ class Target(ABC):
 
     async def close_clients(self) -> None:
         for client in self.__dict__.pop("_clients", []):
-            if isinstance(client, Joined):
-                await client.close()
-            elif not client.closed:
+            if isinstance(client, Joined) or not client.closed:
                 await client.close()
 
     async def close(self) -> None:
         """Release what the target holds (streams, servers, sessions)."""
+        return None

@@ -60,7 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--product", choices=[p.value for p in Product], default="meeting")
     serve.add_argument("--duration", type=float, default=20.0, help="seconds of meeting per stream")
     serve.add_argument("--seed", type=int, default=0)
-    serve.add_argument("--scheme", choices=["ws", "wss"], default="ws", help="scheme of server_urls")
+    serve.add_argument(
+        "--scheme",
+        choices=["ws", "wss"],
+        default="ws",
+        help="scheme of server_urls (streams and scenario meetings)",
+    )
     serve.add_argument("--status-table", choices=[t.value for t in StatusTable], default="current")
     serve.add_argument("--frame-kind", choices=[k.value for k in FrameKind], default="text")
     serve.add_argument("--log-level", default="INFO")
@@ -224,6 +229,7 @@ def _serve_main(args: argparse.Namespace) -> int:
             port=args.port,
             tls_port=None if args.no_tls else args.tls_port,
             state_dir=args.state_dir,
+            scenario_scheme=args.scheme if not args.no_tls else "ws",
             app=App(
                 client_id=args.client_id, client_secret=args.client_secret, webhook_secret=args.webhook_secret
             ),

@@ -137,6 +137,7 @@ class SimulatorConfig:
     tls_port: int | None = 0
     public_host: str = "127.0.0.1"
     state_dir: Path | None = None
+    scenario_scheme: str = "ws"  # scheme of server_urls for scenario streams: ws, or wss (TLS port)
     app: App = field(default_factory=App)
     seed: int | None = None
     status_table: StatusTable = StatusTable.CURRENT
@@ -158,6 +159,10 @@ class SimulatorConfig:
     max_frame_bytes: int = 16 * 1024 * 1024
 
     def __post_init__(self) -> None:
+        if self.scenario_scheme not in ("ws", "wss"):
+            raise ValueError(f"scenario_scheme must be ws or wss, not {self.scenario_scheme!r}")
+        if self.scenario_scheme == "wss" and self.tls_port is None:
+            raise ValueError("scenario_scheme wss needs a TLS port")
         if self.keep_alive_interval <= 0:
             raise ValueError("keep_alive_interval must be positive")
         if self.keep_alive_misses < 1:

@@ -174,7 +174,7 @@ class Simulator:
             webhooks=self.webhooks,
             clock=self.clock,
             journal=self.journal,
-            server_urls=lambda: self.signaling_url("ws"),
+            server_urls=lambda: self.signaling_url(self.config.scenario_scheme),
             breakout_pauses=self.config.breakout is Breakout.PAUSE,
         )
 

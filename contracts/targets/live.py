@@ -45,7 +45,7 @@ __all__ = ["ENVIRONMENT", "LiveConfig", "LiveConfigError", "LiveTarget", "dry_ru
 log = logging.getLogger("contracts.live")
 
 ENVIRONMENT: dict[str, str] = {
-    "RTMS_LIVE_CLIENT_ID": "required: Client ID of the RTMS app (signs the handshakes)",
+    "RTMS_LIVE_CLIENT_ID": "required: Client ID of the RTMS app, which signs the handshakes",
     "RTMS_LIVE_CLIENT_SECRET": "required: Client Secret of the RTMS app",
     "RTMS_LIVE_WEBHOOK_SECRET": "required: the app's webhook Secret Token",
     "RTMS_LIVE_WEBHOOK_URL": "required: the public https URL set as the app's event endpoint",
@@ -94,7 +94,8 @@ class LiveConfig:
             problems.append("RTMS_LIVE_WEBHOOK_URL is not set (the public https URL Zoom posts events to)")
         elif urlsplit(webhook_url).scheme != "https" or not urlsplit(webhook_url).hostname:
             problems.append(
-                f"RTMS_LIVE_WEBHOOK_URL must be an https:// URL (Zoom only posts to https), not {webhook_url!r}"
+                "RTMS_LIVE_WEBHOOK_URL must be an https:// URL (Zoom only posts to https), "
+                f"not {webhook_url!r}"
             )
         host, port = "127.0.0.1", 8080
         listen = get("RTMS_LIVE_WEBHOOK_LISTEN")
@@ -102,12 +103,15 @@ class LiveConfig:
             host, _, port_text = listen.rpartition(":")
             host = host.strip("[]") or "127.0.0.1"
             if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-                problems.append(f"RTMS_LIVE_WEBHOOK_LISTEN needs host:port with a port 1-65535, not {listen!r}")
+                problems.append(
+                    f"RTMS_LIVE_WEBHOOK_LISTEN needs host:port with a port 1-65535, not {listen!r}"
+                )
             else:
                 port = int(port_text)
             if not _is_loopback(host):
                 problems.append(
-                    f"RTMS_LIVE_WEBHOOK_LISTEN must be a loopback address (the tunnel forwards to it), not {host!r}"
+                    "RTMS_LIVE_WEBHOOK_LISTEN must be a loopback address (the tunnel forwards to it), "
+                    f"not {host!r}"
                 )
         meeting_id = get("RTMS_LIVE_MEETING_ID").replace(" ", "")
         if meeting_id and not (meeting_id.isdigit() and 0 < int(meeting_id) < 2**63):
@@ -132,11 +136,15 @@ class LiveConfig:
             if not timeout > 0:
                 raise ValueError
         except ValueError:
-            problems.append(f"RTMS_LIVE_WEBHOOK_TIMEOUT must be a positive number of seconds, not {timeout_text!r}")
+            problems.append(
+                f"RTMS_LIVE_WEBHOOK_TIMEOUT must be a positive number of seconds, not {timeout_text!r}"
+            )
             timeout = 120.0
         if problems:
             raise LiveConfigError(
-                "the live target is not configured:\n  - " + "\n  - ".join(problems) + "\n(see docs/contracts.md)"
+                "the live target is not configured:\n  - "
+                + "\n  - ".join(problems)
+                + "\n(see docs/contracts.md)"
             )
         rest = None
         if len(given) == len(_S2S):
@@ -204,7 +212,9 @@ class LiveTarget(Target):
     async def start(
         cls, config: LiveConfig, *, name: str = "Zoom (live)", passer: TimePasser = _real_time
     ) -> LiveTarget:
-        inbox = Inbox(secret=config.credentials.webhook_secret, host=config.listen_host, port=config.listen_port)
+        inbox = Inbox(
+            secret=config.credentials.webhook_secret, host=config.listen_host, port=config.listen_port
+        )
         await inbox.start()
         return cls(config, inbox, name=name, passer=passer)
 
@@ -278,7 +288,9 @@ class LiveTarget(Target):
             probe, answer = await self.join_for(stream).signaling()
             self.track(probe)
             if answer.get("status_code") == 0:
-                await probe.send({"msg_type": wire.MSG["STREAM_CLOSE_REQ"], "rtms_stream_id": stream.stream_id})
+                await probe.send(
+                    {"msg_type": wire.MSG["STREAM_CLOSE_REQ"], "rtms_stream_id": stream.stream_id}
+                )
                 await probe.expect(wire.MSG["STREAM_CLOSE_RESP"])
                 return
         except ProbeError as exc:
@@ -287,11 +299,13 @@ class LiveTarget(Target):
             await self.rtms_status("stop")
 
     async def await_webhook(self, event: str, *, count: int = 1, hint: str = "") -> Any:
-        """The ``count``-th ``event`` delivery, letting up to :attr:`webhook_timeout` s of Zoom's time pass."""
+        """The ``count``-th ``event`` delivery; up to :attr:`webhook_timeout` s of Zoom's time may pass."""
         waited = 0.0
         while not len(self.inbox.of(event)) >= count:
             if waited >= self.webhook_timeout:
-                await self.inbox.wait_for(event, count=count, timeout=0.001, hint=hint)  # raises, with the story
+                await self.inbox.wait_for(
+                    event, count=count, timeout=0.001, hint=hint
+                )  # raises, with the story
             await self._pass(WEBHOOK_POLL)
             waited += WEBHOOK_POLL
         return self.inbox.of(event)[count - 1]
@@ -339,7 +353,14 @@ async def dry_run(process: SimulatorProcess) -> LiveTarget:
     """The live adapter pointed at ``process`` serving as Zoom over TLS (see module doc)."""
     from .simulator import SimulatorTarget
 
-    control = SimulatorTarget(name="dry-run control", base_url=process.base_url, inbox=Inbox(secret=""), scheme="wss")
+    if process.scheme != "wss":
+        raise ValueError(
+            "the dry run needs a simulator process serving wss:// (SimulatorProcess(scheme='wss'))"
+        )
+
+    control = SimulatorTarget(
+        name="dry-run control", base_url=process.base_url, inbox=Inbox(secret=""), scheme="wss"
+    )
     await control.control("POST", "/reset")
     base = LiveConfig(
         credentials=Credentials(

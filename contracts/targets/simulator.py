@@ -74,10 +74,17 @@ class SimulatorTarget(Target):
         self._http = aiohttp.ClientSession()
         self._streams: list[Stream] = []
 
-    async def control(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
+    async def control(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        params: dict[str, str] | None = None,
+    ) -> Any:
         """One control API call; its JSON answer, or :class:`ControlError` with Zoom's error body."""
         async with self._http.request(
-            method, f"{self.base_url}/_sim{path}", json=body, params=params or None
+            method, f"{self.base_url}/_sim{path}", json=body, params=params
         ) as response:
             answer = await response.json(content_type=None)
             if response.status >= 400:
@@ -122,7 +129,9 @@ class SimulatorTarget(Target):
         await self.control("POST", f"/streams/{stream.handle}/resume")
 
     async def drop(self, stream: Stream, socket: str, *, close_frame: bool) -> None:
-        await self.control("POST", f"/streams/{stream.handle}/drop", {"socket": socket, "close_frame": close_frame})
+        await self.control(
+            "POST", f"/streams/{stream.handle}/drop", {"socket": socket, "close_frame": close_frame}
+        )
 
     async def failover(self, stream: Stream) -> None:
         await self.control("POST", f"/streams/{stream.handle}/failover")
@@ -158,7 +167,7 @@ class SimulatorTarget(Target):
             await asyncio.sleep(0)
 
     async def journal(self, **filters: str) -> list[dict[str, Any]]:
-        answer = await self.control("GET", "/journal", **filters)
+        answer = await self.control("GET", "/journal", params=filters)
         records: list[dict[str, Any]] = answer["records"]
         return records
 
@@ -203,7 +212,8 @@ _TLS_LINE = re.compile(r"^signaling\s+wss://localhost:(\d+)/")
 class SimulatorProcess:
     """``rtms-sim serve`` in a process of its own: manual clock, TLS with a generated CA."""
 
-    def __init__(self, *extra_args: str) -> None:
+    def __init__(self, *extra_args: str, scheme: str = "wss") -> None:
+        self.scheme = scheme
         self._dir = tempfile.TemporaryDirectory(prefix="rtms-contracts-")
         self.state_dir = Path(self._dir.name)
         self.ca_file = self.state_dir / "tls" / "ca.pem"
@@ -220,6 +230,8 @@ class SimulatorProcess:
             "--tls-port",
             "0",
             "--manual-clock",
+            "--scheme",
+            scheme,
             "--state-dir",
             str(self.state_dir),
             "--log-level",
