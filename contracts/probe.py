@@ -189,6 +189,19 @@ class Probe:
         """The next ``count`` messages of ``msg_type``, skipping others."""
         return [await self.expect(msg_type, timeout=timeout) for _ in range(count)]
 
+    async def refusal(self, msg_type: int, *, timeout: float = DEFAULT_TIMEOUT) -> int:
+        """The ``status_code`` of a refused handshake: the handshake's own response type comes
+        first, with a non-zero integer code, then a close frame (§4.2, §4.4, §9.1 point 9)."""
+        answer = await self.recv(timeout=timeout)
+        assert answer["msg_type"] == msg_type, f"expected {wire.name_of(msg_type)}, got {answer}"
+        status = answer.get("status_code")
+        assert isinstance(status, int), f"a refusal carries an integer status_code: {answer}"
+        assert status != wire.STATUS["OK"], f"a refusal carries a non-zero status_code: {answer}"
+        assert isinstance(answer.get("reason", ""), str)
+        code = await self.wait_closed(timeout=timeout)
+        assert code is not None, f"the refused {self.role} socket was dropped without a close frame"
+        return status
+
     def queued(self) -> list[Message]:
         """Messages already received and not yet taken, without waiting."""
         out: list[Message] = []

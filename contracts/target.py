@@ -187,11 +187,14 @@ class Target(ABC):
 
     async def joined(self, stream: Stream, media: Mapping[str, Any], **options: Any) -> Joined:
         """A full join of ``stream``; the target has read the client's last message when it returns."""
+        last = "EVENT_SUBSCRIPTION" if options.get("events") else "CLIENT_READY_ACK"
+        before = 0
+        if self.can(Capability.JOURNAL):  # a rejoin: its message comes on top of the earlier ones
+            before = len(await self.journal(stream_id=stream.stream_id, kind=last, direction="in"))
         joined = await Joined.connect(self.join_for(stream), media, **options)
         self.track(joined)
         if options.get("ready", True):
-            last = "EVENT_SUBSCRIPTION" if options.get("events") else "CLIENT_READY_ACK"
-            await self.received(stream, last, count=1)
+            await self.received(stream, last, count=before + 1)
         return joined
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ __all__ = [
     "SESSION_STATE",
     "STATUS",
     "STREAM_STATE",
+    "TICK_SEQUENCE",
     "ID_KEYS",
     "decode",
     "encode",
@@ -75,12 +76,17 @@ STATUS = {
     "INVALID_MEDIA_TYPE": 7,
     "DUPLICATE_SIGNAL_REQUEST": 8,
     "MEDIA_DATA_ALL_CONNECTION_EXIST": 15,
+    "MEDIA_TYPE_INVALID_VALUE": 14,
     "DUPLICATE_MEDIA_DATA_CONNECTION": 16,
+    "INVALID_MEDIA_AUDIO_PARAMS": 18,
     "INVALID_MEDIA_AUDIO_SAMPLE_RATE": 20,
     "INVALID_MEDIA_AUDIO_CHANNEL": 21,
     "INVALID_MEDIA_AUDIO_CODEC": 22,
+    "INVALID_MEDIA_AUDIO_SEND_RATE": 24,
     "INVALID_MEDIA_VIDEO_CODEC": 27,
     "INVALID_MEDIA_VIDEO_RESOLUTION": 28,
+    "INVALID_MEDIA_VIDEO_FPS": 30,
+    "INVALID_MEDIA_DESKSHARE_CODEC": 33,
     "INVALID_MEDIA_TRANSCRIPT_SOURCE_LANGUAGE": 43,
 }
 STREAM_STATE = {
@@ -102,6 +108,9 @@ EVENT = {
     "SHARING_STOP": 6,
     "MEDIA_CONNECTION_INTERRUPTED": 7,
 }
+
+TICK_SEQUENCE = 4294820112
+"""A ``sequence`` as the official SDK sends it: a millisecond tick counter, not 1, 2, 3 (§4.1)."""
 
 # the key that names the instance in each product's webhook payload (§2, §7.1)
 ID_KEYS = ("meeting_uuid", "webinar_uuid", "session_id", "engagement_id")
