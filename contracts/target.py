@@ -27,6 +27,10 @@ from .recording import Recorder
 __all__ = ["Capability", "Credentials", "NotApplicable", "RestAccess", "Stream", "Target"]
 
 
+WEBHOOK_POLL = 0.5  # seconds of the target's time between looks at the inbox
+INBOX_GLANCE = 0.05  # real seconds a look waits for a POST already on its way
+
+
 class Capability(enum.Enum):
     """Things a target may be able to do on the suite's request."""
 
@@ -64,6 +68,7 @@ class RestAccess:
     client_id: str
     client_secret: str
     meeting_id: str | None = None  # a meeting whose RTMS the contracts may start and stop
+    participant_user_id: str | None = None  # whom RTMS is started for in that meeting (its host)
 
 
 @dataclass
@@ -146,6 +151,11 @@ class Target(ABC):
         self.require(Capability.FAULTS)
         raise NotImplementedError
 
+    async def load_scenario(self, text: str, *, webhook_url: str) -> dict[str, Any]:
+        """Load a scenario file's world (YAML or JSON text) (:attr:`Capability.SCENARIOS`)."""
+        self.require(Capability.SCENARIOS)
+        raise NotImplementedError
+
     async def validate_url(self, url: str) -> dict[str, Any]:
         """Have the target check ``url`` as Zoom's Marketplace does (:attr:`Capability.URL_VALIDATION`)."""
         self.require(Capability.URL_VALIDATION)
@@ -157,6 +167,23 @@ class Target(ABC):
     async def pass_time(self, seconds: float, *, step: float = 1.0) -> None:
         """Let ``seconds`` of the target's time pass (a manual clock moved in ``step`` s steps;
         real Zoom: real time)."""
+
+    async def await_webhook(
+        self, event: str, *, count: int = 1, stream_id: str | None = None, hint: str = ""
+    ) -> Delivery:
+        """The ``count``-th ``event`` delivery (of ``stream_id``) in the inbox, letting up to
+        :attr:`webhook_timeout` seconds of the target's time pass while it is awaited."""
+        waited = 0.0
+        while True:
+            try:
+                return await self.inbox.wait_for(
+                    event, count=count, stream_id=stream_id, timeout=INBOX_GLANCE, hint=hint
+                )
+            except AssertionError:
+                if waited >= self.webhook_timeout:
+                    raise
+            await self.pass_time(WEBHOOK_POLL, step=WEBHOOK_POLL)
+            waited += WEBHOOK_POLL
 
     async def journal(self, **filters: str) -> list[dict[str, Any]]:
         """What the target recorded, oldest first (:attr:`Capability.JOURNAL`)."""

@@ -25,7 +25,7 @@ import logging
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -74,7 +74,6 @@ class LiveConfig:
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
     rest: RestAccess | None = None
-    participant_user_id: str | None = None
     ca_file: Path | None = None
     webhook_timeout: float = 120.0
 
@@ -155,6 +154,7 @@ class LiveConfig:
                 client_id=get("RTMS_LIVE_S2S_CLIENT_ID"),
                 client_secret=get("RTMS_LIVE_S2S_CLIENT_SECRET"),
                 meeting_id=meeting_id or None,
+                participant_user_id=get("RTMS_LIVE_PARTICIPANT_USER_ID") or None,
             )
         return cls(
             credentials=Credentials(
@@ -166,7 +166,6 @@ class LiveConfig:
             listen_host=host,
             listen_port=port,
             rest=rest,
-            participant_user_id=get("RTMS_LIVE_PARTICIPANT_USER_ID") or None,
             ca_file=Path(ca_file) if ca_file else None,
             webhook_timeout=timeout,
         )
@@ -181,7 +180,6 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-WEBHOOK_POLL = 0.5  # seconds of Zoom's time between looks at the inbox while a webhook is awaited
 TimePasser = Callable[[float], Awaitable[None]]
 
 
@@ -244,8 +242,8 @@ class LiveTarget(Target):
         if rest is None or rest.meeting_id is None:
             raise NotApplicable("no meeting to start RTMS in (RTMS_LIVE_MEETING_ID with RTMS_LIVE_S2S_*)")
         settings: dict[str, str] = {"client_id": self.credentials.client_id}
-        if self.config.participant_user_id:
-            settings["participant_user_id"] = self.config.participant_user_id
+        if rest.participant_user_id:
+            settings["participant_user_id"] = rest.participant_user_id
         async with self._http.patch(
             f"{rest.api_url}/v2/live_meetings/{rest.meeting_id}/rtms_app/status",
             json={"action": action, "settings": settings},
@@ -297,18 +295,6 @@ class LiveTarget(Target):
             log.warning("could not close stream %s over signaling: %s", stream.stream_id, exc)
         if self.rest is not None and self.rest.meeting_id is not None:
             await self.rtms_status("stop")
-
-    async def await_webhook(self, event: str, *, count: int = 1, hint: str = "") -> Any:
-        """The ``count``-th ``event`` delivery; up to :attr:`webhook_timeout` s of Zoom's time may pass."""
-        waited = 0.0
-        while not len(self.inbox.of(event)) >= count:
-            if waited >= self.webhook_timeout:
-                await self.inbox.wait_for(
-                    event, count=count, timeout=0.001, hint=hint
-                )  # raises, with the story
-            await self._pass(WEBHOOK_POLL)
-            waited += WEBHOOK_POLL
-        return self.inbox.of(event)[count - 1]
 
     async def pass_time(self, seconds: float, *, step: float = 1.0) -> None:
         await self._pass(seconds)
@@ -385,7 +371,6 @@ async def dry_run(process: SimulatorProcess) -> LiveTarget:
     started = await target.await_webhook("meeting.started", hint="the dry-run meeting did not start")
     meeting = started.payload["object"]
     tls = f"https://localhost:{process.tls_port}"
-    target.config = replace(base, participant_user_id=str(meeting["host_id"]))
     target.rest = RestAccess(
         api_url=tls,
         oauth_url=tls,
@@ -393,6 +378,7 @@ async def dry_run(process: SimulatorProcess) -> LiveTarget:
         client_id="dry-run-client-id",
         client_secret="dry-run-client-secret",
         meeting_id=str(meeting["id"]),
+        participant_user_id=str(meeting["host_id"]),
     )
     target.capabilities = frozenset({Capability.REST})
     original_close = target.close

@@ -60,7 +60,7 @@ def test_full_configuration_with_rest_and_meeting() -> None:
     assert config.rest.account_id == "acct"
     assert config.listen_port == 9000
     assert config.webhook_timeout == 30.0
-    assert config.participant_user_id == "u-1"
+    assert config.rest.participant_user_id == "u-1"
 
 
 def test_nothing_set_names_every_required_variable() -> None:
