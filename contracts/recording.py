@@ -1,13 +1,16 @@
 """Protocol transcripts of contract runs (docs/contracts.md, "Recording").
 
 A :class:`Recorder` sees every frame a probe sends or receives and every webhook the inbox
-gets, in order, with the seconds since the recording began. :meth:`Recorder.entries` is the
-raw transcript; :mod:`contracts.sanitize` turns it into one that can be shared.
+gets, in order, with the seconds since the recording began and the pytest phase it came in
+(``setup``, ``call``, ``teardown``: a target ends its streams in teardown its own way, which
+:mod:`contracts.drift` leaves out). :attr:`Recorder.entries` is the raw transcript;
+:mod:`contracts.sanitize` turns it into one that can be shared.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
@@ -24,7 +27,9 @@ class Recorder:
         self.entries: list[dict[str, Any]] = []
 
     def _add(self, **entry: Any) -> None:
-        self.entries.append({"t": round(time.monotonic() - self._t0, 4), **entry})
+        phase = _phase()
+        stamp = {"t": round(time.monotonic() - self._t0, 4), **({"phase": phase} if phase else {})}
+        self.entries.append({**stamp, **entry})
 
     def opened(self, role: str, url: str) -> None:
         self._add(role=role, direction="open", url=url)
@@ -46,3 +51,9 @@ class Recorder:
         except ValueError:
             message = {"unparsable": body[:200].decode("utf-8", "replace")}
         self._add(role="webhook", direction="in", message=message, headers=headers)
+
+
+def _phase() -> str | None:
+    """The phase of the running test: pytest sets ``PYTEST_CURRENT_TEST`` to ``"<id> (<phase>)"``."""
+    current = os.environ.get("PYTEST_CURRENT_TEST", "")
+    return current.rpartition(" (")[2].removesuffix(")") if current.endswith(")") else None

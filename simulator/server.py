@@ -151,6 +151,9 @@ class Simulator:
             webhook_url=webhook_url,
             instance_id=instance_id,
         )
+        if product is Product.MEETING:  # since Apr/May 2026 (§7.1); a meeting number of 11 digits
+            number = 10_000_000_000 + self.engine.rng.randrange(90_000_000_000)
+            stream.started_fields = {"meeting_id": number, "is_original_host": True}
         self._ended[stream.stream_id] = asyncio.get_running_loop().create_future()
         self.webhooks.send(stream, RtmsEventKind.STARTED, {})
         return stream

@@ -20,6 +20,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from msgspec import UNSET, UnsetType
@@ -132,6 +133,8 @@ class SimStream:
     screen_share: ScreenShare | None = None
     # The user a VIDEO_SINGLE_INDIVIDUAL_STREAM client subscribed to (§4.16); per signaling socket.
     video_user: int | str | None = None
+    # Fields of every ``*.rtms_started`` of the stream beyond the ids (meeting_id, is_original_host).
+    started_fields: dict[str, Any] = field(default_factory=dict)
     _people: dict[int, Person] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -71,6 +71,7 @@ def rtms_payload(
     if kind is RtmsEventKind.STARTED:
         payload["server_urls"] = stream.server_urls
         payload["account_id"] = ACCOUNT_ID
+        payload.update(stream.started_fields)
     payload.update(extra or {})
     return payload
 
@@ -230,7 +231,12 @@ class WebhookSender:
             verdict = _judge_validation(status, answer, url_validation_response(secret, plain_token))
         self.journal.add(
             Record(
-                self.clock.now(), self.clock.epoch_ms(), None, "webhook", "note", URL_VALIDATION_EVENT,
+                self.clock.now(),
+                self.clock.epoch_ms(),
+                None,
+                "webhook",
+                "note",
+                URL_VALIDATION_EVENT,
                 {"url": url, **verdict},
             )
         )

@@ -350,10 +350,12 @@ class World:
         app.stream = stream
         app.streams.append(stream)
         self._by_stream[stream.stream_id] = (meeting, app)
-        extra: dict[str, Any] = {}
         if meeting.product is Product.MEETING:
-            extra = {"meeting_id": meeting.number, "is_original_host": meeting.host == meeting.spec.host}
-        self.webhooks.send(stream, RtmsEventKind.STARTED, extra)
+            stream.started_fields = {
+                "meeting_id": meeting.number,
+                "is_original_host": meeting.host == meeting.spec.host,
+            }
+        self.webhooks.send(stream, RtmsEventKind.STARTED, {})
         account = self.accounts[app.spec.account]
         if self._live_streams(account.id) * 100 > account.concurrency_limit * 80:
             self._concurrency_near_limit(app)
