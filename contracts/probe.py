@@ -19,7 +19,7 @@ import asyncio
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
@@ -105,12 +105,33 @@ class Probe:
             recorder.opened(role, url)
         return cls(ws, role=role, pretty=pretty, answer_keep_alives=answer_keep_alives, recorder=recorder)
 
+    # -- the codec (a subclass may speak typed messages instead of dicts) --------------------
+
+    frame_errors: tuple[type[Exception], ...] = (ValueError,)
+    """What :meth:`parse` raises for a frame that is not an RTMS message."""
+
+    def parse(self, raw: str | bytes) -> Any:
+        return wire.decode(raw)
+
+    def encode(self, message: Any, pretty: bool) -> bytes:
+        return wire.encode(message, pretty=pretty)
+
+    def is_keep_alive(self, message: Any) -> bool:
+        return bool(message["msg_type"] == wire.MSG["KEEP_ALIVE_REQ"])
+
+    def keep_alive_answer(self, request: Any) -> Any:
+        """KEEP_ALIVE_RESP echoing the request's ``timestamp`` and ``sequence`` (§4.11)."""
+        answer: Message = {"msg_type": wire.MSG["KEEP_ALIVE_RESP"], "timestamp": request.get("timestamp")}
+        if "sequence" in request:
+            answer["sequence"] = request["sequence"]
+        return answer
+
     # -- sending ---------------------------------------------------------------------------
 
-    async def send(self, message: Mapping[str, Any], *, pretty: bool | None = None) -> None:
+    async def send(self, message: Any, *, pretty: bool | None = None) -> None:
         """Send ``message``: a binary frame of pretty JSON like the SDK, or a compact text frame."""
         as_pretty = self.pretty if pretty is None else pretty
-        data = wire.encode(message, pretty=as_pretty)
+        data = self.encode(message, as_pretty)
         await self.send_raw(data if as_pretty else data.decode())
 
     async def send_raw(self, data: str | bytes) -> None:
@@ -126,17 +147,17 @@ class Probe:
                 if self.recorder is not None:
                     self.recorder.frame(self.role, "in", raw)
                 try:
-                    message = wire.decode(raw)
-                except ValueError:
+                    message = self.parse(raw)
+                except self.frame_errors:
                     self.bad_frames.append(raw)
                     self._inbox.put_nowait(ProbeError(f"the {self.role} socket sent a non-RTMS frame"))
                     continue
                 self.received.append((message, raw))
-                if message["msg_type"] == wire.MSG["KEEP_ALIVE_REQ"]:
+                if self.is_keep_alive(message):
                     self.keep_alives.append(message)
                     self._changed.set()
                     if self.answer_keep_alives:
-                        await self.send(_keep_alive_answer(message))
+                        await self.send(self.keep_alive_answer(message))
                     continue
                 self._inbox.put_nowait(message)
         except ConnectionClosed:
@@ -160,8 +181,7 @@ class Probe:
             raise ProbeClosed(self.role, self.close_code)
         if isinstance(item, ProbeError):
             raise item
-        assert isinstance(item, dict)
-        return item
+        return cast(Message, item)
 
     async def expect(
         self,
@@ -210,8 +230,8 @@ class Probe:
             if item is _CLOSED:
                 self._inbox.put_nowait(item)
                 break
-            if isinstance(item, dict):
-                out.append(item)
+            if not isinstance(item, ProbeError):
+                out.append(cast(Message, item))
         return out
 
     def raw(self, message: Message) -> str | bytes:
@@ -260,13 +280,6 @@ class Probe:
         """Drop the TCP connection without a close frame (a network loss, §6.2)."""
         self.ws.transport.abort()
         await self._reader
-
-
-def _keep_alive_answer(request: Message) -> Message:
-    answer: Message = {"msg_type": wire.MSG["KEEP_ALIVE_RESP"], "timestamp": request.get("timestamp")}
-    if "sequence" in request:
-        answer["sequence"] = request["sequence"]
-    return answer
 
 
 @dataclass(frozen=True)

@@ -55,9 +55,7 @@ def add_control_routes(app: web.Application, sim: Simulator) -> None:
     r.add_get(f"{PREFIX}/streams/{{stream_id}}", _get_stream)
     r.add_post(f"{PREFIX}/streams/{{stream_id}}/stop", _stop_stream)
     r.add_post(f"{PREFIX}/streams/{{stream_id}}/drop", _drop_stream)
-    r.add_post(f"{PREFIX}/streams/{{stream_id}}/pause", _pause_stream)
-    r.add_post(f"{PREFIX}/streams/{{stream_id}}/resume", _resume_stream)
-    r.add_post(f"{PREFIX}/streams/{{stream_id}}/failover", _failover_stream)
+    r.add_post(f"{PREFIX}/streams/{{stream_id}}/{{action:pause|resume|failover}}", _stream_action)
     r.add_post(f"{PREFIX}/webhooks/url_validation", _validate_url)
     r.add_get(f"{PREFIX}/journal", _journal)
     r.add_post(f"{PREFIX}/clock/advance", _advance)
@@ -187,24 +185,12 @@ async def _drop_stream(request: web.Request) -> web.Response:
     return web.json_response(sim.describe(stream))
 
 
-async def _pause_stream(request: web.Request) -> web.Response:
+async def _stream_action(request: web.Request) -> web.Response:
+    """``pause``, ``resume`` or ``failover`` the stream now (``Engine.pause`` / ``resume`` / ``failover``)."""
     sim = request.app[_SIM_KEY]
     stream = _stream(request)
-    sim.engine.pause(stream)
-    return web.json_response(sim.describe(stream))
-
-
-async def _resume_stream(request: web.Request) -> web.Response:
-    sim = request.app[_SIM_KEY]
-    stream = _stream(request)
-    sim.engine.resume(stream)
-    return web.json_response(sim.describe(stream))
-
-
-async def _failover_stream(request: web.Request) -> web.Response:
-    sim = request.app[_SIM_KEY]
-    stream = _stream(request)
-    sim.engine.failover(stream)
+    actions = {"pause": sim.engine.pause, "resume": sim.engine.resume, "failover": sim.engine.failover}
+    actions[request.match_info["action"]](stream)
     return web.json_response(sim.describe(stream))
 
 

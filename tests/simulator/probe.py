@@ -1,11 +1,11 @@
-"""A raw RTMS client for tests: WebSockets plus the protocol core, and nothing else.
+"""A raw RTMS client for tests: the contract suite's probe, speaking the protocol core's types.
 
-A :class:`Probe` is one socket (signaling or media). It decodes every frame with
-:func:`connector.protocol.decode`, answers ``KEEP_ALIVE_REQ`` by itself when told to (and
-records every request either way), and hands the other messages to the test in arrival
-order through :meth:`Probe.recv` / :meth:`Probe.expect`, each bounded by a real-time
-timeout. It sends what the official SDK sends (binary frames of pretty-printed JSON, §1.1)
-or compact text frames.
+A :class:`Probe` is one socket (signaling or media): :class:`contracts.probe.Probe` decoding
+every frame with :func:`connector.protocol.decode` instead of into dicts. It answers
+``KEEP_ALIVE_REQ`` by itself when told to (and records every request either way), and hands
+the other messages to the test in arrival order through :meth:`Probe.recv` /
+:meth:`Probe.expect`, each bounded by a real-time timeout. It sends what the official SDK
+sends (binary frames of pretty-printed JSON, §1.1) or compact text frames.
 
 :class:`Join` holds what a ``*.rtms_started`` payload and the app's credentials give a client,
 and builds signed handshakes from them. The probe knows nothing of the simulator: it talks to
@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from msgspec import UNSET, UnsetType
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 from connector.protocol import (
     ClientReadyAck,
@@ -43,6 +41,8 @@ from connector.protocol import (
     encode,
     handshake_signature,
 )
+from contracts.probe import Probe as RawProbe
+from contracts.probe import ProbeClosed
 
 __all__ = ["ID_KEYS", "Join", "Joined", "Probe", "ProbeClosed"]
 
@@ -52,37 +52,13 @@ DEFAULT_TIMEOUT = 5.0
 ID_KEYS = ("meeting_uuid", "webinar_uuid", "session_id", "engagement_id")
 
 
-class ProbeClosed(Exception):
-    """The socket closed while the test waited for a message."""
+class Probe(RawProbe):
+    """The contract suite's raw probe, speaking the protocol core's typed messages."""
 
-    def __init__(self, close_code: int | None) -> None:
-        super().__init__(f"socket closed (close frame: {close_code})")
-        self.close_code = close_code
-
-
-class _Closed:
-    """End-of-stream marker in the inbox."""
-
-
-_CLOSED = _Closed()
-
-
-class Probe:
-    """One WebSocket to an RTMS endpoint."""
-
-    def __init__(self, ws: ClientConnection, *, pretty: bool, answer_keep_alives: bool) -> None:
-        self.ws = ws
-        self.pretty = pretty
-        self.answer_keep_alives = answer_keep_alives
-        self.keep_alives: list[KeepAliveReq] = []
-        self.frames: list[tuple[Message, str | bytes]] = []  # everything received, raw included
-        self.close_code: int | None = None  # code of the close frame received; None if dropped
-        self._inbox: asyncio.Queue[Message | FrameError | _Closed] = asyncio.Queue()
-        self._changed = asyncio.Event()
-        self._reader = asyncio.get_running_loop().create_task(self._read())
+    frame_errors = (FrameError,)
 
     @classmethod
-    async def open(
+    async def open(  # type: ignore[override]
         cls,
         url: str,
         *,
@@ -90,66 +66,31 @@ class Probe:
         answer_keep_alives: bool = True,
         ssl_context: ssl.SSLContext | None = None,
     ) -> Probe:
-        ws = await connect(
-            url,
-            ssl=ssl_context,
-            proxy=None,
-            compression=None,
-            ping_interval=None,
-            max_size=None,
-            open_timeout=DEFAULT_TIMEOUT,
-            close_timeout=1,
+        probe = await super().open(
+            url, role="probe", pretty=pretty, answer_keep_alives=answer_keep_alives, ssl_context=ssl_context
         )
-        return cls(ws, pretty=pretty, answer_keep_alives=answer_keep_alives)
+        assert isinstance(probe, Probe)
+        return probe
 
-    # -- sending ---------------------------------------------------------------------------
+    def parse(self, raw: str | bytes) -> Message:
+        return decode(raw)
 
-    async def send(self, message: Message, *, pretty: bool | None = None) -> None:
-        """Send ``message``: binary pretty JSON like the SDK, or a compact text frame."""
-        as_pretty = self.pretty if pretty is None else pretty
-        data = encode(message, pretty=as_pretty)
-        await self.ws.send(data if as_pretty else data.decode())
+    def encode(self, message: Message, pretty: bool) -> bytes:
+        return encode(message, pretty=pretty)
 
-    async def send_raw(self, data: str | bytes) -> None:
-        await self.ws.send(data)
+    def is_keep_alive(self, message: Message) -> bool:
+        return isinstance(message, KeepAliveReq)
 
-    # -- receiving -------------------------------------------------------------------------
+    def keep_alive_answer(self, request: KeepAliveReq) -> KeepAliveResp:
+        return KeepAliveResp.answering(request)
 
-    async def _read(self) -> None:
-        try:
-            async for raw in self.ws:
-                try:
-                    message = decode(raw)
-                except FrameError as error:
-                    self._inbox.put_nowait(error)
-                    continue
-                self.frames.append((message, raw))
-                if isinstance(message, KeepAliveReq):
-                    self.keep_alives.append(message)
-                    self._changed.set()
-                    if self.answer_keep_alives:
-                        await self.send(KeepAliveResp.answering(message))
-                    continue
-                self._inbox.put_nowait(message)
-        except ConnectionClosed:
-            pass
-        finally:
-            rcvd = self.ws.protocol.close_rcvd
-            self.close_code = None if rcvd is None else rcvd.code
-            self._inbox.put_nowait(_CLOSED)
-            self._changed.set()
+    @property
+    def frames(self) -> list[tuple[Message, str | bytes]]:
+        return self.received
 
-    async def recv(self, *, timeout: float = DEFAULT_TIMEOUT) -> Message:
-        """The next message other than a keep-alive request; raise :class:`ProbeClosed` at the end."""
-        item = await asyncio.wait_for(self._inbox.get(), timeout)
-        if isinstance(item, _Closed):
-            self._inbox.put_nowait(item)  # stays closed for the next caller
-            raise ProbeClosed(self.close_code)
-        if isinstance(item, FrameError):
-            raise AssertionError(f"the server sent a frame that is not an RTMS message: {item.reason}")
-        return item
-
-    async def expect(self, kind: type[M], *, where: Any = None, timeout: float = DEFAULT_TIMEOUT) -> M:
+    async def expect(  # type: ignore[override]
+        self, kind: type[M], *, where: Any = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> M:
         """The next message of type ``kind`` (satisfying ``where``), skipping others."""
 
         async def find() -> M:
@@ -160,7 +101,9 @@ class Probe:
 
         return await asyncio.wait_for(find(), timeout)
 
-    async def collect(self, kind: type[M], count: int, *, timeout: float = DEFAULT_TIMEOUT) -> list[M]:
+    async def collect(  # type: ignore[override]
+        self, kind: type[M], count: int, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[M]:
         """The next ``count`` messages of type ``kind``, skipping others."""
 
         async def gather() -> list[M]:
@@ -182,51 +125,10 @@ class Probe:
         await asyncio.wait_for(gather(), timeout)
         return out
 
-    def queued(self) -> list[Message]:
-        """Messages already received and not yet taken, without waiting."""
-        out: list[Message] = []
-        while not self._inbox.empty():
-            item = self._inbox.get_nowait()
-            if isinstance(item, _Closed):
-                self._inbox.put_nowait(item)
-                break
-            if isinstance(item, Message):
-                out.append(item)
-        return out
-
     def raw_json(self, message: Message) -> dict[str, Any]:
         """The JSON object ``message`` was decoded from, as sent (to see which keys were present)."""
-        for received, raw in self.frames:
-            if received is message:
-                loaded: dict[str, Any] = json.loads(raw)
-                return loaded
-        raise KeyError(message)
-
-    async def wait_keep_alives(self, count: int, *, timeout: float = DEFAULT_TIMEOUT) -> list[KeepAliveReq]:
-        """Wait until ``count`` keep-alive requests have arrived in all; return them all."""
-
-        async def until() -> None:
-            while len(self.keep_alives) < count:
-                if self._reader.done():
-                    raise ProbeClosed(self.close_code)
-                self._changed.clear()
-                await self._changed.wait()
-
-        await asyncio.wait_for(until(), timeout)
-        return list(self.keep_alives)
-
-    async def wait_closed(self, *, timeout: float = DEFAULT_TIMEOUT) -> int | None:
-        """Wait for the socket to close; the close frame's code, or ``None`` if it was dropped."""
-        await asyncio.wait_for(asyncio.shield(self._reader), timeout)
-        return self.close_code
-
-    @property
-    def closed(self) -> bool:
-        return self._reader.done()
-
-    async def close(self, code: int = 1000) -> None:
-        await self.ws.close(code)
-        await self._reader
+        loaded: dict[str, Any] = json.loads(self.raw(message))
+        return loaded
 
 
 @dataclass(frozen=True)
