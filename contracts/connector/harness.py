@@ -25,9 +25,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import aiohttp
-from aiohttp import web
-
 from connector.config import ConnectorConfig
 from connector.lease import MemoryLeaseStore
 from connector.service import Connector
@@ -39,6 +36,8 @@ from simulator.journal import Journal, Record
 from simulator.runner import ScenarioRun, config_for
 from simulator.server import Simulator
 
+from .fanout import FanOut
+
 __all__ = ["SCENARIOS", "TIMEOUT", "Harness", "Played", "play"]
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -46,48 +45,6 @@ TIMEOUT = 10.0  # real seconds: bound on any wait for I/O; never a wait for beha
 STEP = 0.1  # scenario seconds per clock step; each step lets the loop deliver what it produced
 TAIL = 5.0  # scenario seconds played after the last step (webhooks of the end, sockets closing)
 HOOK = "/hook"
-
-
-class FanOut:
-    """One webhook URL for several connectors: every delivery goes, byte for byte with Zoom's
-    ``x-zm-*`` headers, to each of them; the answer is the highest status any gave."""
-
-    def __init__(self) -> None:
-        self.targets: list[str] = []
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
-
-    async def start(self) -> str:
-        self._session = aiohttp.ClientSession()
-        app = web.Application()
-        app.router.add_post(HOOK, self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}{HOOK}"
-        return self.url
-
-    async def _forward(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-zm-")}
-        headers["content-type"] = "application/json"
-        session = self._session
-        assert session is not None
-
-        async def one(url: str) -> int:
-            async with session.post(url, data=body, headers=headers) as response:
-                await response.read()
-                return response.status
-
-        statuses = await asyncio.gather(*(one(url) for url in self.targets))
-        return web.json_response({"status": "ok"}, status=max(statuses, default=200))
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self._session is not None:
-            await self._session.close()
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,12 @@ from connector.manager import Disposition
 from connector.manual import StartState
 from connector.protocol import MessageType, StopReason
 from connector.service import Connector
+from contracts.connector.fanout import FanOut
 from simulator import scenario as sc
 from simulator.clock import ManualClock, settle
 from simulator.runner import config_for
 from simulator.server import Simulator
 from simulator.world import World
-
-from .fanout import FanOut
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 TIMEOUT = 10.0  # bound on any wait for behaviour; never a sleep

@@ -28,11 +28,10 @@ import pytest
 
 from connector.lease import RedisLeaseStore
 from connector.protocol import MessageType, StopReason
+from contracts.connector.fanout import FanOut
 from simulator.config import SimulatorConfig
 from simulator.journal import Record
 from simulator.server import Simulator
-
-from .fanout import FanOut
 
 LEASE_TTL = 3.0
 REPLICAS = 3
