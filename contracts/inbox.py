@@ -66,7 +66,7 @@ class Inbox:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/{tail:.*}", self._receive)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

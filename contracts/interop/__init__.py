@@ -1,0 +1,1 @@
+"""Zoom's official SDK as a client of the target."""
