@@ -23,7 +23,7 @@ import pytest
 from .inbox import Inbox
 from .recording import Recorder
 from .target import Capability, NotApplicable, Stream, Target
-from .targets.simulator import SimulatorProcess, SimulatorTarget, in_process
+from .targets.simulator import DEFAULT_CREDENTIALS, SimulatorProcess, SimulatorTarget, in_process
 
 TARGETS = ("inprocess", "server", "live", "live-dryrun")
 NOT_APPLICABLE = "not applicable to "
@@ -114,13 +114,13 @@ async def target(
     closers: list[Any] = []
     made: Target
     if target_kind == "inprocess":
-        inbox = Inbox(secret="rtms-sim-webhook-secret")
+        inbox = Inbox(secret=DEFAULT_CREDENTIALS.webhook_secret)
         await inbox.start()
         made, sim = await in_process(inbox)
         closers.append(sim.close)
     elif target_kind == "server":
         assert simulator_process is not None
-        inbox = Inbox(secret="rtms-sim-webhook-secret")
+        inbox = Inbox(secret=DEFAULT_CREDENTIALS.webhook_secret)
         await inbox.start()
         made = SimulatorTarget(
             name="simulator (server process)",
@@ -128,6 +128,7 @@ async def target(
             inbox=inbox,
             scheme="wss",
             ssl_context=simulator_process.ssl_context(),
+            ca_file=simulator_process.ca_file,
         )
     elif target_kind == "live-dryrun":
         assert simulator_process is not None

@@ -17,6 +17,7 @@ import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import wire
@@ -109,6 +110,7 @@ class Target(ABC):
     inbox: Inbox
     rest: RestAccess | None = None
     ssl_context: ssl.SSLContext | None = None
+    ca_file: Path | None = None  # the CA behind ssl_context, for clients that take a file
     recorder: Recorder | None = None
     webhook_timeout: float = 10.0
 

@@ -31,7 +31,6 @@ import ipaddress
 import json
 import ssl
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,12 +41,12 @@ import schemathesis
 from requests.adapters import HTTPAdapter
 from schemathesis import GenerationMode
 
+from .published import REST_DOCUMENT
 from .rest import RestClient, RestWorld, rest_world
 from .target import Capability, Target
 
 pytestmark = pytest.mark.needs(Capability.REST)
 
-PUBLISHED = Path(__file__).parent / "schemas" / "rtms-rest.openapi.json"
 NO_SUCH_SESSION = "rtms-contracts-no-such-session"
 SEED = 20260221
 SIMULATOR_EXAMPLES = 25  # per operation and generation mode
@@ -205,7 +204,7 @@ async def test_published_document_negative(target: Target, statuses: list[int]) 
         assert _is_loopback(api_url), f"a simulator target's REST must be on loopback, not {api_url}"
     async with RestClient(world.access, ssl_context=target.ssl_context) as client:
         token = await client.token()
-    document = json.loads(PUBLISHED.read_text())
+    document = json.loads(REST_DOCUMENT.read_text())
     schema = schemathesis.openapi.from_dict(
         document, config=_config(world, token, scheme="openapi_authorization", checks=LIVE_CHECKS)
     )

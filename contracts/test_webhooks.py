@@ -1,23 +1,16 @@
 """Webhooks (§7): every POST signed over its raw body, shaped as Zoom publishes it.
 
-``schemas/rtms-webhooks.openapi.json`` is Zoom's public RTMS webhook document (snapshot of
-2026-02-07, byte for byte; provenance in /work/shared/reference/zoom-openapi/README.md), kept
-in the suite so that a clean clone can run it. Each event's body schema sits under
-``paths[event].post.requestBody.content["application/json"].schema``.
-
-Its ``stop_reason`` enum is ``[1, 2, 3, 4, 7, 8, 9, 10, 11]``: narrower than reality, and
-narrower than its own description (which defines 5 and 6). Streams end with every reason 0-26
-(§5.3): 6 (meeting ended) most of all, 20 after STREAM_CLOSE_REQ, 24 after missed keep-alives.
-So payloads are validated with that one enum removed, and ``stop_reason`` is checked
-separately to be an integer 0-26 (docs/contracts.md).
+Zoom's webhook document comes from :mod:`contracts.published`. Its ``stop_reason`` enum is
+``[1, 2, 3, 4, 7, 8, 9, 10, 11]``: narrower than reality, and narrower than its own
+description (which defines 5 and 6). Streams end with every reason 0-26 (§5.3): 6 (meeting
+ended) most of all, 20 after STREAM_CLOSE_REQ, 24 after missed keep-alives. So payloads are
+validated with that one enum removed, and ``stop_reason`` is checked separately to be an
+integer 0-26 (docs/contracts.md).
 """
 
 from __future__ import annotations
 
-import copy
 import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema  # no stubs in the lint environment
@@ -26,39 +19,18 @@ import pytest
 from . import wire
 from .inbox import Delivery
 from .probe import Probe
+from .published import PUBLISHED_STOP_REASONS, STOP_REASONS, webhook_document, webhook_schema
 from .target import Capability, Stream, Target
 
-SCHEMAS = Path(__file__).parent / "schemas" / "rtms-webhooks.openapi.json"
-PUBLISHED_STOP_REASONS = [1, 2, 3, 4, 7, 8, 9, 10, 11]
-STOP_REASONS = range(27)  # 0 UNDEFINED ... 26 STREAMING_NOT_SUPPORTED (§5.3)
 REPLAY_WINDOW = 300  # seconds: how far x-zm-request-timestamp may be from the event (§7.3)
 RTMS_EVENTS = ("rtms_started", "rtms_stopped", "rtms_interrupted")
-
-
-@cache
-def _document() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(SCHEMAS.read_text())
-    return loaded
-
-
-def schema_of(event: str, *, strict_stop_reason: bool = False) -> dict[str, Any]:
-    """Zoom's published body schema of ``event``, its ``stop_reason`` enum removed unless
-    ``strict_stop_reason`` (see the module docstring)."""
-    schema: dict[str, Any] = copy.deepcopy(
-        _document()["paths"][event]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    )
-    stop_reason = schema["properties"]["payload"]["properties"].get("stop_reason")
-    if stop_reason is not None and not strict_stop_reason:
-        del stop_reason["enum"]
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return schema
 
 
 def assert_published_shape(delivery: Delivery) -> None:
     """The body validates against Zoom's schema of its event (enum relaxed) where one is published,
     and a ``stop_reason`` is one of Zoom's 0-26."""
-    if delivery.event in _document()["paths"]:
-        jsonschema.validate(delivery.json, schema_of(delivery.event))
+    if delivery.event in webhook_document()["paths"]:
+        jsonschema.validate(delivery.json, webhook_schema(delivery.event))
     if "stop_reason" in delivery.payload:
         reason = delivery.payload["stop_reason"]
         assert type(reason) is int, f"stop_reason {reason!r} is not an integer"
@@ -181,7 +153,7 @@ async def test_rtms_stopped_after_stream_close_matches_the_published_schema(
     assert_published_shape(stopped)
     assert stopped.payload["stop_reason"] == 20
     with pytest.raises(jsonschema.ValidationError, match="is not one of"):
-        jsonschema.validate(stopped.json, schema_of(stopped.event, strict_stop_reason=True))
+        jsonschema.validate(stopped.json, webhook_schema(stopped.event, strict_stop_reason=True))
 
 
 @pytest.mark.needs(Capability.STOP)
@@ -280,13 +252,13 @@ async def test_url_validation_refuses_a_wrong_answer(target: Target, answer: str
 # -- the schema document itself ------------------------------------------------------------
 
 
-def test_the_schema_copy_is_zoom_s_document() -> None:
+def test_the_schema_copy_is_zoom_swebhook_document() -> None:
     """The copy holds every published RTMS event, and the enum this suite relaxes is narrower
     than the description next to it (5 and 6 are defined there, left out of the enum)."""
     rtms = {f"{p}.{k}" for p in ("meeting", "webinar", "session") for k in RTMS_EVENTS}
-    assert rtms <= set(_document()["paths"])
+    assert rtms <= set(webhook_document()["paths"])
     for event in sorted(e for e in rtms if e.endswith("_stopped")):
-        stop_reason = schema_of(event, strict_stop_reason=True)["properties"]["payload"]["properties"][
+        stop_reason = webhook_schema(event, strict_stop_reason=True)["properties"]["payload"]["properties"][
             "stop_reason"
         ]
         assert stop_reason["enum"] == PUBLISHED_STOP_REASONS
@@ -302,11 +274,11 @@ def test_validation_against_the_published_schema_can_fail() -> None:
         "payload": {"meeting_uuid": "m", "rtms_stream_id": "s", "stop_reason": 6},
     }
     with pytest.raises(jsonschema.ValidationError, match="webinar_uuid"):
-        jsonschema.validate(body, schema_of("webinar.rtms_stopped"))
+        jsonschema.validate(body, webhook_schema("webinar.rtms_stopped"))
     body = {
         "event": "session.rtms_started",
         "event_ts": 1,
         "payload": {"session_id": "i", "rtms_stream_id": "s"},
     }
     with pytest.raises(jsonschema.ValidationError, match="session_key"):
-        jsonschema.validate(body, schema_of("session.rtms_started"))
+        jsonschema.validate(body, webhook_schema("session.rtms_started"))

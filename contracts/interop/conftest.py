@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from ..target import Stream, Target
-from ..targets.simulator import SimulatorProcess
 
 CLIENT_SCRIPT = Path(__file__).with_name("sdk_client.py")
 MARK = b"@@rtms "
@@ -172,13 +171,9 @@ class Sdk:
 
 
 @pytest.fixture
-async def sdk(
-    target: Target, simulator_process: SimulatorProcess | None, tmp_path: Path
-) -> AsyncIterator[Sdk]:
+async def sdk(target: Target, tmp_path: Path) -> AsyncIterator[Sdk]:
     """Start the official SDK against the target's streams (killed when the test ends)."""
-    # The adapter holds the server's CA as an SSL context only; the SDK needs the file (§6.6).
-    ca_file = simulator_process.ca_file if simulator_process is not None else None
-    launcher = Sdk(target, tmp_path, ca_file)
+    launcher = Sdk(target, tmp_path, target.ca_file)  # the SDK trusts a CA file, not a context (§6.6)
     try:
         yield launcher
     finally:

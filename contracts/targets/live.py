@@ -196,10 +196,11 @@ class LiveTarget(Target):
         self.credentials = config.credentials
         self.inbox = inbox
         self.rest = config.rest
-        self.capabilities = frozenset({Capability.REST} if config.rest is not None else set())
+        self.closers: list[Callable[[], Awaitable[None]]] = []  # run after the target's own close
         self.ssl_context = ssl.create_default_context(
             cafile=str(config.ca_file) if config.ca_file is not None else None
         )
+        self.ca_file = config.ca_file
         self.webhook_timeout = config.webhook_timeout
         self._pass = passer
         self._t0 = time.monotonic()
@@ -302,8 +303,16 @@ class LiveTarget(Target):
     async def now(self) -> float:
         return time.monotonic() - self._t0
 
+    @property
+    def capabilities(self) -> frozenset[Capability]:  # type: ignore[override]
+        return frozenset({Capability.REST} if self.rest is not None else set())
+
     async def close(self) -> None:
-        await self._http.close()
+        try:
+            await self._http.close()
+        finally:
+            for close in self.closers:
+                await close()
 
 
 # -- the dry run -----------------------------------------------------------------------------
@@ -380,14 +389,5 @@ async def dry_run(process: SimulatorProcess) -> LiveTarget:
         meeting_id=str(meeting["id"]),
         participant_user_id=str(meeting["host_id"]),
     )
-    target.capabilities = frozenset({Capability.REST})
-    original_close = target.close
-
-    async def close() -> None:
-        try:
-            await original_close()
-        finally:
-            await control.close()
-
-    target.close = close  # type: ignore[method-assign]
+    target.closers.append(control.close)
     return target

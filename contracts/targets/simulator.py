@@ -55,6 +55,7 @@ class SimulatorTarget(Target):
         inbox: Inbox,
         scheme: str,
         ssl_context: ssl.SSLContext | None = None,
+        ca_file: Path | None = None,
         credentials: Credentials = DEFAULT_CREDENTIALS,
     ) -> None:
         self.name = name
@@ -63,6 +64,7 @@ class SimulatorTarget(Target):
         self.inbox = inbox
         self.scheme = scheme
         self.ssl_context = ssl_context
+        self.ca_file = ca_file
         self.credentials = credentials
         self.rest = RestAccess(
             api_url=self.base_url,

@@ -7,6 +7,7 @@ the exact bytes, §7.3) and answered 200, as an app that accepts the event would
 from __future__ import annotations
 
 from contracts.inbox import Delivery, Inbox
+from contracts.targets.simulator import DEFAULT_CREDENTIALS
 
 __all__ = ["Delivery", "WebhookReceiver"]
 
@@ -15,4 +16,4 @@ class WebhookReceiver(Inbox):
     """An :class:`Inbox` on ``127.0.0.1:0``; URL validation is answered with the simulator's secret."""
 
     def __init__(self) -> None:
-        super().__init__(secret="rtms-sim-webhook-secret")
+        super().__init__(secret=DEFAULT_CREDENTIALS.webhook_secret)

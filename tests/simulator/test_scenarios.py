@@ -7,10 +7,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from contracts.published import webhook_document, webhook_schema
 from simulator import scenario as sc
 from simulator.runner import ScenarioRun, journal_lines, run_scenario
-
-from .test_webhooks import _document, schema_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -22,7 +21,7 @@ async def test_the_scenario_produces_what_it_expects(path: Path) -> None:
         outcome = await run.play()
         assert outcome.ok, outcome.report()
         # Every event Zoom publishes a schema for validates against it (stop_reason enum aside).
-        published = _document()["paths"]
+        published = webhook_document()["paths"]
         for record in run.sim.journal.select(channel="webhook", direction="out"):
             if record.kind in published:
                 body = {
@@ -30,7 +29,7 @@ async def test_the_scenario_produces_what_it_expects(path: Path) -> None:
                     "event_ts": record.epoch_ms,
                     "payload": record.detail["payload"],
                 }
-                jsonschema.validate(body, schema_of(record.kind))
+                jsonschema.validate(body, webhook_schema(record.kind))
 
 
 async def test_the_expectations_can_fail() -> None:

@@ -1,18 +1,13 @@
 """Webhooks the simulator sends (§7): signed over the raw body, shaped as Zoom publishes them.
 
-``data/rtms-webhooks.openapi.json`` is Zoom's public RTMS webhook document (snapshot of
-2026-02-07, unchanged); each event's body schema sits under
-``paths[event].post.requestBody.content["application/json"].schema``.
+Zoom's public RTMS webhook document and its body schemas come from :mod:`contracts.published`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -27,6 +22,7 @@ from connector.protocol import (
     WebhookTimestampError,
     verify_webhook,
 )
+from contracts.published import PUBLISHED_STOP_REASONS, webhook_document, webhook_schema
 from simulator.clock import ManualClock, settle
 from simulator.config import SimulatorConfig
 from simulator.journal import Record
@@ -36,35 +32,9 @@ from .conftest import MakeSim
 from .harness import Clients, verify
 from .receiver import Delivery, WebhookReceiver
 
-SCHEMAS = Path(__file__).with_name("data") / "rtms-webhooks.openapi.json"
-PUBLISHED_STOP_REASONS = [1, 2, 3, 4, 7, 8, 9, 10, 11]
-
-
-@cache
-def _document() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(SCHEMAS.read_text())
-    return loaded
-
-
-def schema_of(event: str, *, strict_stop_reason: bool = False) -> dict[str, Any]:
-    """The published body schema of ``event``.
-
-    The published ``stop_reason`` enum leaves out codes Zoom sends every day (6, meeting
-    ended, above all; see ``test_published_stop_reason_enum_is_narrower``), so unless
-    ``strict_stop_reason`` it is removed and only the integer type is checked.
-    """
-    schema: dict[str, Any] = copy.deepcopy(
-        _document()["paths"][event]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    )
-    stop_reason = schema["properties"]["payload"]["properties"].get("stop_reason")
-    if stop_reason is not None and not strict_stop_reason:
-        del stop_reason["enum"]
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return schema
-
 
 def _validate(delivery: Delivery) -> None:
-    jsonschema.validate(delivery.json, schema_of(delivery.event))
+    jsonschema.validate(delivery.json, webhook_schema(delivery.event))
 
 
 # -- signatures ----------------------------------------------------------------------------
@@ -166,10 +136,10 @@ def test_a_payload_missing_a_required_field_fails_validation() -> None:
     payload = {"meeting_uuid": "x", "rtms_stream_id": "y", "stop_reason": 1}
     body: dict[str, Any] = {"event": "webinar.rtms_stopped", "event_ts": 1, "payload": payload}
     with pytest.raises(jsonschema.ValidationError, match="webinar_uuid"):
-        jsonschema.validate(body, schema_of("webinar.rtms_stopped"))
+        jsonschema.validate(body, webhook_schema("webinar.rtms_stopped"))
     body["payload"] = {"session_id": "s", "rtms_stream_id": "y"}
     with pytest.raises(jsonschema.ValidationError, match="session_key"):
-        jsonschema.validate(body, schema_of("session.rtms_interrupted"))
+        jsonschema.validate(body, webhook_schema("session.rtms_interrupted"))
 
 
 @pytest.mark.parametrize("event", ["meeting.rtms_stopped", "webinar.rtms_stopped", "session.rtms_stopped"])
@@ -179,7 +149,7 @@ def test_published_stop_reason_enum_is_narrower(event: str) -> None:
     Real streams end with 6 (meeting ended) more than anything else, and the simulator also
     sends 19, 20 and 24 (§5.3). This is why emitted events are validated without the enum.
     """
-    stop_reason = schema_of(event, strict_stop_reason=True)["properties"]["payload"]["properties"][
+    stop_reason = webhook_schema(event, strict_stop_reason=True)["properties"]["payload"]["properties"][
         "stop_reason"
     ]
     assert stop_reason["enum"] == PUBLISHED_STOP_REASONS
@@ -189,12 +159,12 @@ def test_published_stop_reason_enum_is_narrower(event: str) -> None:
     ids = {"meeting_uuid": "m", "webinar_uuid": "w", "session_id": "i", "session_key": "k"}
     body = {"event": event, "event_ts": 1, "payload": {**ids, "rtms_stream_id": "s", "stop_reason": 6}}
     with pytest.raises(jsonschema.ValidationError, match="is not one of"):
-        jsonschema.validate(body, schema_of(event, strict_stop_reason=True))
-    jsonschema.validate(body, schema_of(event))
+        jsonschema.validate(body, webhook_schema(event, strict_stop_reason=True))
+    jsonschema.validate(body, webhook_schema(event))
 
 
-def test_schema_file_is_zoom_s_document() -> None:
-    document = _document()
+def test_schema_file_is_zoom_swebhook_document() -> None:
+    document = webhook_document()
     rtms_events = {
         f"{p}.rtms_{k}"
         for p in ("meeting", "webinar", "session")
@@ -202,7 +172,7 @@ def test_schema_file_is_zoom_s_document() -> None:
     }
     assert rtms_events <= set(document["paths"])
     for event in rtms_events:
-        required = schema_of(event)["properties"]["payload"]["required"]
+        required = webhook_schema(event)["properties"]["payload"]["required"]
         assert "rtms_stream_id" in required
 
 
