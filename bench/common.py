@@ -8,6 +8,7 @@ Everything listens on and talks to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -15,6 +16,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,10 +53,8 @@ def pin(pid: int, cpu: int | None) -> None:
     task_dir = Path(f"/proc/{pid}/task")
     tids = [int(t) for t in os.listdir(task_dir)] if task_dir.exists() else [pid]
     for tid in tids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.sched_setaffinity(tid, {cpu})
-        except ProcessLookupError:
-            pass
 
 
 def cpu_seconds(pid: int | None = None) -> float:
@@ -157,6 +157,7 @@ class SimServer:
     base_url: str = ""
     signaling_url: str = ""
     proc: subprocess.Popen[str] | None = field(default=None, repr=False)
+    log_file: Path | None = None
 
     def __enter__(self) -> SimServer:
         args = [
@@ -173,9 +174,16 @@ class SimServer:
             "WARNING",
             *self.extra,
         ]
-        self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-        )
+        # The simulator's log (webhook retries at shutdown and the like) goes to a file.
+        self.log_file = Path(tempfile.mkstemp(prefix="rtms-sim-", suffix=".log")[1])
+        with self.log_file.open("w") as log:
+            self.proc = subprocess.Popen(
+                args,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             if m := _CONTROL.match(line):
@@ -186,7 +194,9 @@ class SimServer:
                 break
         if not self.base_url:
             self.proc.wait()
-            raise RuntimeError(f"rtms-sim serve did not start (exit {self.proc.returncode})")
+            raise RuntimeError(
+                f"rtms-sim serve did not start (exit {self.proc.returncode}); see {self.log_file}"
+            )
         pin(self.proc.pid, self.cpu)
         return self
 
