@@ -27,6 +27,7 @@ from .config import LOG_LEVELS, ConnectorConfig
 from .errors import ConfigError
 from .guidance import explain_main
 from .logs import configure_logging
+from .loop import new_event_loop
 from .service import Connector
 
 __all__ = ["main"]
@@ -85,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_serve(config))
+        with asyncio.Runner(loop_factory=lambda: new_event_loop(config.poll_interval)) as runner:
+            return runner.run(_serve(config))
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from .errors import ConfigError
+from .loop import MAX_POLL_INTERVAL
 from .protocol import (
     AudioChannel,
     AudioParams,
@@ -122,6 +123,8 @@ ENVIRONMENT: dict[str, str] = {
     "ZM_RTMS_VIDEO_USER": "video_user",
     "ZM_RTMS_SINKS": "sinks",
     "ZM_RTMS_QUEUE_SIZE": "queue_size",
+    "ZM_RTMS_FLUSH_INTERVAL": "flush_interval",
+    "ZM_RTMS_POLL_INTERVAL": "poll_interval",
     "ZM_RTMS_REDIS_URL": "redis_url",
     "ZM_RTMS_LEASE_TTL": "lease_ttl",
     "ZM_RTMS_REPLICA_ID": "replica_id",
@@ -171,6 +174,9 @@ class ConnectorConfig:
     # sinks and backpressure
     sinks: tuple[str, ...] = ("files",)
     queue_size: int = 4096
+    flush_interval: float = 0.1
+    # the event loop
+    poll_interval: float = 0.002
     redis_stream_maxlen: int = 100_000
     # ownership across replicas
     redis_url: str | None = field(default=None, repr=False)
@@ -231,6 +237,13 @@ class ConnectorConfig:
         ):
             if not getattr(self, name) > 0:
                 raise _error(name, f"must be a positive number of seconds, got {getattr(self, name)!r}")
+        if not 0 <= self.flush_interval <= 10:
+            raise _error("flush_interval", f"must be from 0 to 10 seconds, got {self.flush_interval!r}")
+        if not 0 <= self.poll_interval <= MAX_POLL_INTERVAL:
+            raise _error(
+                "poll_interval",
+                f"must be from 0 to {MAX_POLL_INTERVAL:g} seconds, got {self.poll_interval!r}",
+            )
         for name in ("queue_size", "redis_stream_maxlen"):
             if not getattr(self, name) >= 1:
                 raise _error(name, f"must be at least 1, got {getattr(self, name)!r}")
@@ -434,6 +447,8 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "video_user": _int,
     "sinks": _names,
     "queue_size": _int,
+    "flush_interval": _seconds,
+    "poll_interval": _seconds,
     "lease_ttl": _seconds,
     "reconnect_attempts": _int,
     "manual_start": _bool,

@@ -27,6 +27,7 @@ from types import MappingProxyType
 
 import msgspec
 
+from .backpressure import Drains
 from .clock import Clock, SystemClock, sleep
 from .config import ConnectorConfig
 from .errors import ConnectorError, StreamError
@@ -100,6 +101,8 @@ class StreamManager:
         self._extra_sinks = extra_sinks
         self._rng = rng or random.Random()
         self._active: dict[str, StreamSession] = {}
+        # Every stream's drains and flushes; flushes go by real time (see StreamSession).
+        self._drains = Drains(SystemClock(), config.flush_interval)
         self._tasks: set[asyncio.Task[None]] = set()
         self._results: dict[str, asyncio.Future[StreamSummary]] = {}
         self._summaries: dict[str, StreamSummary] = {}
@@ -252,6 +255,7 @@ class StreamManager:
             metrics=self.metrics,
             ownership=ownership,
             rng=self._rng,
+            drains=self._drains,
         )
         self._active[stream_id] = session
         self.metrics.stream_owned(1)

@@ -18,11 +18,14 @@ folded the same way: webhook event names outside the known RTMS events (§7.1) c
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from typing import Final, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from .protocol import Product, RtmsEventKind, StopReason
 from .protocol.webhook import URL_VALIDATION_EVENT
@@ -113,8 +116,9 @@ class Metrics:
         self._streams_owned = Gauge(
             f"{PREFIX}streams_owned", "Streams this replica currently owns and runs.", registry=r
         )
-        frames = Counter(f"{PREFIX}frames", "Frames received from Zoom, by kind.", ["kind"], registry=r)
-        self._frames = _bind(frames, FRAME_KINDS)
+        # Counted in plain integers: one count per frame received, the hottest metric by far.
+        self._frames = dict.fromkeys((*FRAME_KINDS, OTHER), 0)
+        r.register(_Counts(f"{PREFIX}frames", "Frames received from Zoom, by kind.", "kind", self._frames))
         dropped = Counter(
             f"{PREFIX}frames_dropped",
             "Frames dropped before reaching a sink (full queue), by kind.",
@@ -167,14 +171,19 @@ class Metrics:
         child = children.get(value)
         if child is not None:
             return child
+        self._unknown(children, value, what)
+        return children[OTHER]
+
+    def _unknown(self, vocabulary: Mapping[str, object], value: str, what: str) -> None:
+        """``value`` is outside ``vocabulary``: warn once per value (and at most
+        :data:`_MAX_WARNED` values)."""
         key = (what, value)
         if key not in self._warned and len(self._warned) < _MAX_WARNED:
             self._warned.add(key)
-            expected = ", ".join(v for v in children if v != OTHER)
+            expected = ", ".join(v for v in vocabulary if v != OTHER)
             logger.warning(
                 "metrics: unknown %s %r counted as %r (expected one of %s)", what, value, OTHER, expected
             )
-        return children[OTHER]
 
     # -- streams ------------------------------------------------------------------------------
 
@@ -190,7 +199,11 @@ class Metrics:
 
     def frame_in(self, kind: str) -> None:
         """Count one frame received; ``kind`` is one of :data:`FRAME_KINDS`."""
-        self._pick(self._frames, kind, "frame kind").inc()
+        counts = self._frames
+        if kind not in counts:
+            self._unknown(counts, kind, "frame kind")
+            kind = OTHER
+        counts[kind] += 1
 
     def frames_dropped(self, kind: str, n: int = 1) -> None:
         """Count ``n`` frames of ``kind`` (one of :data:`FRAME_KINDS`) dropped before a sink."""
@@ -262,6 +275,27 @@ class Metrics:
         """
         encoder, content_type = choose_encoder(accept or "")
         return encoder(self.registry), content_type
+
+
+class _Counts(Collector):
+    """A counter family with one label, read from a dict of plain integers that its owner
+    increments (no lock: one event-loop thread counts and serves the scrapes)."""
+
+    def __init__(self, name: str, documentation: str, label: str, counts: dict[str, int]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.label = label
+        self.counts = counts
+        self.created = time.time()
+
+    def describe(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(self.name, self.documentation, labels=[self.label])
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(self.name, self.documentation, labels=[self.label])
+        for value, count in self.counts.items():
+            family.add_metric([value], count, created=self.created)
+        yield family
 
 
 def _bind(metric: _Child, vocabulary: tuple[str, ...]) -> dict[str, _Child]:

@@ -2,9 +2,12 @@
 
 A :class:`StreamSession` runs one stream for as long as this replica owns it. Each *attempt*
 is a :class:`~connector.stream.StreamClient` over real WebSockets (the ``websockets``
-library): signaling, then one media socket per type. Between the socket readers and the sinks
-sits a bounded :class:`~connector.backpressure.FrameQueue`: a reader never waits for a disk or
-for Redis; when the sinks fall behind the oldest frames are dropped and counted.
+library, :class:`~connector.websocket.RtmsWebSocket`): signaling, then one media socket per
+type. Each message is handled as its socket parses it, without a task switch, and a media
+frame goes to the sinks at once; the sinks are flushed once per ``flush_interval`` (see
+:class:`~connector.backpressure.Drains`). A reader never waits for a disk or for Redis: while
+extra sinks flush, frames wait in a bounded :class:`~connector.backpressure.FrameQueue`, and
+when the sinks fall behind the oldest frames are dropped and counted.
 
 Reconnects follow Zoom's failover guidance (docs/protocol.md §9.2):
 
@@ -42,11 +45,11 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.asyncio.client import connect
+from websockets.exceptions import WebSocketException
 
 from .backoff import Backoff
-from .backpressure import FrameQueue
+from .backpressure import Drains, FrameQueue
 from .clock import Cancellable, Clock, SystemClock, sleep, wait_for
 from .config import ConnectorConfig
 from .errors import ConnectorError, SinkError
@@ -74,6 +77,7 @@ from .stream import (
     WriteEvent,
 )
 from .summary import StreamSummary
+from .websocket import RtmsWebSocket
 
 __all__ = ["USER_AGENT", "StreamSession"]
 
@@ -81,6 +85,7 @@ logger = logging.getLogger("connector.session")
 
 USER_AGENT = "rtms-connector/0.2"
 EVENT_KIND = "event"
+_AUDIO = MediaType.AUDIO.key
 LEASE_LOST = "ownership lease lost to another replica"
 
 
@@ -104,6 +109,7 @@ class StreamSession:
         metrics: Metrics | None = None,
         ownership: Ownership | None = None,
         rng: random.Random | None = None,
+        drains: Drains | None = None,
     ) -> None:
         self.event = event
         self.sinks = sinks
@@ -121,10 +127,24 @@ class StreamSession:
         self._rng = rng or random.Random()
         self._backoff = self._new_backoff()
         self._media_backoffs: dict[str, Backoff] = {}  # per media socket, of the current attempt
-        self.queue = FrameQueue(config.queue_size, on_drop=self._metrics.frames_dropped)
-        self._sockets: dict[str, ClientConnection] = {}
+        self.queue = FrameQueue(
+            config.queue_size, on_drop=self._metrics.frames_dropped, on_ready=self._drain_soon
+        )
+        # The manager's, shared by its streams. Flushes go by real time, also under a manual
+        # clock: they are about handing bytes to the OS, not about the stream's timeline.
+        self._drains = drains or Drains(SystemClock(), config.flush_interval)
+        self._drain_due = False  # a drain is scheduled
+        self._flush_due = False  # a flush is scheduled (with a flush interval)
+        self._unflushed = False  # the sinks got items since their last flush
+        self._flushed_last = False  # the sinks had their last flush: they are being closed
+        self._flushing: asyncio.Task[None] | None = None  # the extra sinks' flush
+        # Items wait in the queue: the extra sinks flush, items wait already, the queue is
+        # closed, or a sink failed. Kept as one flag: it is read for every frame.
+        self._queueing = False
+        self._sockets: dict[str, RtmsWebSocket] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}  # socket readers of the current attempt
         self._side_tasks: set[asyncio.Task[None]] = set()  # media re-opens
+        self._closes: set[asyncio.Task[None]] = set()  # sockets closed after an internal error
         self._joined = asyncio.Event()
         self._ended = asyncio.Event()
         self._wake = asyncio.Event()  # interrupts a backoff wait (close, stop, lease lost)
@@ -157,7 +177,6 @@ class StreamSession:
         """Attempts until the stream ends for good; tear down, write ``stream.json``; never
         raises for network or file errors."""
         started_ms = int(self._wall() * 1000)
-        drain = asyncio.create_task(self._drain(), name=f"rtms {self.stream_id} sinks")
         lost_watch = self._watch_lease()
         outcome: Outcome | None = None
         try:
@@ -170,8 +189,9 @@ class StreamSession:
             self.client.fail("session cancelled")  # no-op when the attempt already ended
             await self._teardown()
             self.queue.close()
+            self._queueing = True  # nothing more reaches the sinks but what the queue holds
             with contextlib.suppress(asyncio.CancelledError):
-                await drain
+                await self._drain_rest()
             final = self._final or self.client.outcome or outcome
             assert final is not None
             self.summary = await self._finalize(final, started_ms)
@@ -243,7 +263,7 @@ class StreamSession:
     async def _attempt(self) -> Outcome:
         """One signaling connection and its media sockets, until the attempt ends."""
         client = self.client
-        await self._apply(client.start())
+        self._apply(client.start())
         if not await wait_for(self._clock, self._joined, self._config.join_timeout):
             detail = f"join did not complete in {self._config.join_timeout:g} s"
             self._end_attempt(client, detail, retry="connect_failed")
@@ -295,10 +315,10 @@ class StreamSession:
             self._wake.set()
             client = self.client
             if client.outcome is None:
-                await self._apply(client.close())
+                self._apply(client.close())
                 timeout = self._config.close_timeout
                 if not await wait_for(self._clock, self._ended, timeout):
-                    await self._apply(client.close_timed_out(timeout))
+                    self._apply(client.close_timed_out(timeout))
         return await self.wait()
 
     async def stop(self, stop_reason: int | None) -> StreamSummary | None:
@@ -356,20 +376,22 @@ class StreamSession:
 
     # --- actions -------------------------------------------------------------------------
 
-    async def _apply(self, actions: list[Action]) -> None:
-        """Carry out the actions of the current attempt's client. Once that attempt has ended
-        (a sink failed, the lease was lost meanwhile) nothing more is sent or opened."""
+    def _apply(self, actions: list[Action]) -> None:
+        """Carry out the actions of the current attempt's client, at once (nothing here
+        waits: messages are written without waiting, sockets open in tasks). Once that
+        attempt has ended (a sink failed, the lease was lost meanwhile) nothing more is sent
+        or opened."""
         for action in actions:
-            if isinstance(action, Media):  # per media frame: first, and cheap
+            if type(action) is Media:  # per media frame: first, and cheap
                 key = action.kind.key
                 self._metrics.frame_in(key)
-                self.queue.put(key, action)
+                self._sink(key, action)
             elif isinstance(action, Send):
                 if self.client.outcome is None:
-                    await self._send(action)
+                    self._send(action)
             elif isinstance(action, WriteEvent):
                 self._metrics.frame_in(EVENT_KIND)
-                self.queue.put(EVENT_KIND, action.event)
+                self._sink(EVENT_KIND, action.event)
             elif isinstance(action, AudioFormat | VideoFormat):
                 self._configure(action)
             elif isinstance(action, Open):
@@ -405,6 +427,7 @@ class StreamSession:
             return
         logger.error("stream %s: output cannot be written, ending the stream: %s", self.stream_id, exc)
         self._sink_failed = True
+        self._queueing = True
         detail = f"output cannot be written: {exc}"
         client = self.client
         if client.fail(detail):
@@ -414,14 +437,13 @@ class StreamSession:
             self._final = Outcome(EndCause.FAILED, detail)
         self._wake.set()
 
-    async def _send(self, action: Send) -> None:
+    def _send(self, action: Send) -> None:
         ws = self._sockets.get(action.socket)
         if ws is None:
             return
-        # A send racing with a close is lost; the socket's reader reports the close.
-        with contextlib.suppress(ConnectionClosed):
-            # Text frames of compact JSON, as Zoom's raw-WebSocket samples send (§1.1).
-            await ws.send(encode(action.message).decode())
+        # Text frames of compact JSON, as Zoom's raw-WebSocket samples send (§1.1). A send
+        # racing with a close is lost; the socket's reader reports the close.
+        ws.send_now(encode(action.message).decode())
 
     def _spawn(self, name: str, url: str) -> None:
         self._tasks[name] = asyncio.create_task(self._socket(name, url), name=f"rtms {self.stream_id} {name}")
@@ -447,7 +469,7 @@ class StreamSession:
             if actions:  # not if it came back meanwhile, or the attempt ended
                 self.reconnects += 1
                 self._metrics.reconnect(action.cause)
-            await self._apply(actions)
+            self._apply(actions)
 
         self._side(later())
 
@@ -480,7 +502,10 @@ class StreamSession:
     # --- sockets -------------------------------------------------------------------------
 
     async def _socket(self, name: str, url: str) -> None:
-        """Connect, handshake and read one socket until it closes; report the close."""
+        """Connect, handshake and read one socket until it closes; report the close.
+
+        Messages are handled as the socket parses them (:class:`_Reader`), not by this task:
+        it only waits for the close."""
         client = self.client
         try:
             ws = await connect(
@@ -494,49 +519,34 @@ class StreamSession:
                 ping_timeout=60,
                 proxy=None,  # explicit configuration only (a proxy option is future work)
                 user_agent_header=USER_AGENT,
+                create_connection=RtmsWebSocket,
             )
         except (OSError, TimeoutError, WebSocketException, ConnectorError) as exc:
             detail = f"{name} socket cannot connect to {url}: {_explain(exc, self._config.connect_timeout)}"
             logger.error("stream %s: %s", self.stream_id, detail)
-            await self._apply(client.closed(name, detail, clean=False))
+            self._apply(client.closed(name, detail, clean=False))
             return
+        assert isinstance(ws, RtmsWebSocket)
         if client.outcome is not None or client is not self.client:  # ended while connecting
             await ws.close()
             return
         self._sockets[name] = ws
-        signaling = name == SIGNALING_SOCKET
+        reader = _Reader(self, client, name, ws)
         try:
-            await self._apply(client.opened(name))
-            if signaling:
-                self._heard_signaling()
-            async for frame in ws:
-                try:
-                    message = decode(frame)
-                except FrameError as exc:
-                    logger.warning("stream %s: %s socket: undecodable frame: %s", self.stream_id, name, exc)
-                    continue
-                if signaling:
+            try:
+                self._apply(client.opened(name))
+                if reader.signaling:
                     self._heard_signaling()
-                if type(message) is not KeepAliveReq:  # every media frame takes this branch
-                    await self._apply(client.received(name, message))
-                    continue
-                # Real time, not the session clock: this measures the work done here.
-                received_at = time.perf_counter()
-                actions = client.received(name, message)
-                await self._apply(actions)
-                if actions:
-                    # From the request being read to the response being written (§4.11).
-                    self._metrics.keepalive_rtt(name, time.perf_counter() - received_at)
-        except ConnectionClosed:
-            pass
-        except Exception as exc:  # a bug: log it with its traceback, but end the stream cleanly
-            logger.exception("stream %s: internal error on %s socket", self.stream_id, name)
-            self._end_attempt(client, f"internal error on {name} socket: {exc!r}")
-            await ws.close(1011)
-            return
+                ws.deliver_to(reader)
+            except Exception as exc:  # a bug: as in the reader (it is closing the socket)
+                reader.failed = True
+                self._internal_error(client, name, ws, exc)
+            await ws.wait_closed()
         finally:
             if self._sockets.get(name) is ws:
                 del self._sockets[name]
+        if reader.failed:  # an internal error ended the attempt and closed the socket
+            return
         closed = ws.close_exc
         clean = closed.rcvd is not None
         how = f"code {closed.rcvd.code}" if closed.rcvd is not None else "no close frame"
@@ -544,7 +554,16 @@ class StreamSession:
         if client.outcome is None:
             log = logger.info if clean else logger.error
             log("stream %s: %s", self.stream_id, detail)
-        await self._apply(client.closed(name, detail, clean=clean))
+        self._apply(client.closed(name, detail, clean=clean))
+
+    def _internal_error(self, client: StreamClient, name: str, ws: RtmsWebSocket, exc: Exception) -> None:
+        """A bug while handling a message: log it with its traceback, but end the stream
+        cleanly (the socket closes with 1011)."""
+        logger.exception("stream %s: internal error on %s socket", self.stream_id, name)
+        self._end_attempt(client, f"internal error on {name} socket: {exc!r}")
+        task = asyncio.create_task(ws.close(1011))
+        self._closes.add(task)  # not cancelled at teardown: the close frame goes out
+        task.add_done_callback(self._closes.discard)
 
     def _ssl_for(self, url: str) -> ssl.SSLContext | None:
         if not url.lower().startswith("wss://"):
@@ -573,40 +592,134 @@ class StreamSession:
 
     # --- sinks ---------------------------------------------------------------------------
 
-    async def _drain(self) -> None:
-        """Move frames from the queue to the sinks, one batch at a time, until closed. After
-        a sink failure the rest is dropped (the stream is ending)."""
+    def _sink(self, kind: str, item: object) -> None:
+        """One item for the sinks: handed to them at once, unless items wait in the queue
+        because the extra sinks are flushing; then it waits too, behind them (the queue
+        drops the oldest when full). After a sink failure items are dropped."""
+        if self._queueing:
+            if not self._sink_failed:
+                self.queue.put(kind, item)  # ignored once the queue is closed: the stream is over
+            return
+        try:
+            if kind == _AUDIO:  # most items: skip the dispatch
+                self.sinks.audio(item.content)  # type: ignore[attr-defined]
+            else:
+                self._deliver_one(kind, item)
+        except SinkError as exc:
+            self._sink_error(exc)
+            return
+        except Exception as exc:  # a bug in a sink: keep its traceback, end the stream cleanly
+            self._sink_bug(exc)
+            return
+        self._sunk()
+
+    def _sunk(self) -> None:
+        """Items reached the sinks: flush them now, or once the flush interval has passed
+        since the last flush (see :class:`~connector.backpressure.Drains`)."""
+        self._unflushed = True
+        if not self._drains.flush_interval:
+            self._flush()
+        elif not self._flush_due:
+            self._flush_due = True
+            self._drains.flush_later(self._flush)
+
+    def _drain_soon(self) -> None:
+        """The queue has items again: drain it on the loop's next turn (frames that arrive
+        meanwhile go in the same batch). Not while the extra sinks flush: the queue holds
+        what arrives meanwhile (bounded), and is drained once they are done."""
+        if not self._drain_due and self._flushing is None:
+            self._drain_due = True
+            self._drains.schedule(self._drain)
+
+    def _drain(self) -> None:
+        """Hand what the queue holds to the sinks, as one batch, and have them flushed (see
+        :meth:`_sunk`). After a sink failure the rest is dropped (the stream is ending)."""
+        self._drain_due = False
+        if self._flushing is not None:
+            return
+        batch = self.queue.take()
+        self._queueing = self.queue.closed or self._sink_failed  # the queue is empty again
+        if not batch or self._sink_failed:
+            return
+        try:
+            self._deliver(batch)
+        except SinkError as exc:
+            self._sink_error(exc)
+            return
+        except Exception as exc:  # a bug in a sink: keep its traceback, end the stream cleanly
+            self._sink_bug(exc)
+            return
+        self._sunk()
+
+    def _flush(self) -> None:
+        """Flush the sinks: the file sink at once; extra sinks (their flush may wait for a
+        network) in a task, during which the queue fills again, bounded."""
+        self._flush_due = False
+        if not self._unflushed or self._flushing is not None or self._sink_failed or self._flushed_last:
+            return
+        self._unflushed = False
+        sinks = self.sinks
+        try:
+            sinks.flush_files()
+        except SinkError as exc:
+            self._sink_error(exc)
+            return
+        except Exception as exc:
+            self._sink_bug(exc)
+            return
+        if sinks.extra:
+            self._flushing = asyncio.create_task(self._flush_extras())
+            self._queueing = True
+
+    async def _flush_extras(self) -> None:
+        try:
+            await self.sinks.flush_extras()
+        except SinkError as exc:
+            self._sink_error(exc)
+        except Exception as exc:
+            self._sink_bug(exc)
+        finally:
+            self._flushing = None
+            if self.queue.depth:
+                self._drain_soon()
+            else:
+                self._queueing = self.queue.closed or self._sink_failed
+
+    def _sink_bug(self, exc: Exception) -> None:
+        logger.exception("stream %s: a sink failed", self.stream_id)
+        self._sink_error(SinkError(f"a sink failed: {exc!r}", path=str(self.sinks.directory)))
+
+    async def _drain_rest(self) -> None:
+        """Once the queue is closed: deliver and flush everything still in it, at once. A
+        drain or flush still scheduled finds nothing left to do."""
         while True:
-            batch = await self.queue.get_batch()
-            if not batch:
-                return
-            if self._sink_failed:
-                continue
-            try:
-                self._deliver(batch)
-                await self.sinks.flush()
-            except SinkError as exc:
-                self._sink_error(exc)
-            except Exception as exc:  # a bug in a sink: keep its traceback, end the stream cleanly
-                logger.exception("stream %s: a sink failed", self.stream_id)
-                self._sink_error(SinkError(f"a sink failed: {exc!r}", path=str(self.sinks.directory)))
+            if self._flushing is not None:
+                await asyncio.shield(self._flushing)
+            self._drain()
+            self._flush()
+            if self._flushing is None and not self.queue.depth:
+                break
+        self._flushed_last = True
 
     def _deliver(self, batch: list[tuple[str, object]]) -> None:
-        sinks = self.sinks
         for kind, item in batch:
-            if kind == EVENT_KIND:
-                sinks.event(item)  # type: ignore[arg-type]
-                continue
-            assert isinstance(item, Media)
-            media = item.kind
-            if media is MediaType.AUDIO:
-                sinks.audio(item.content)  # type: ignore[arg-type]
-            elif media is MediaType.TRANSCRIPT:
-                sinks.transcript(item.content, item.user_name)  # type: ignore[arg-type]
-            elif media is MediaType.CHAT:
-                sinks.chat(item.content)  # type: ignore[arg-type]
-            else:
-                sinks.video(media, item.content)  # type: ignore[arg-type]
+            self._deliver_one(kind, item)
+
+    def _deliver_one(self, kind: str, item: object) -> None:
+        sinks = self.sinks
+        if kind == EVENT_KIND:
+            sinks.event(item)  # type: ignore[arg-type]
+            return
+        assert type(item) is Media
+        media = item.kind
+        if media is MediaType.AUDIO:
+            sinks.audio(item.content)  # type: ignore[arg-type]
+        elif media is MediaType.TRANSCRIPT:
+            sinks.transcript(item.content, item.user_name)  # type: ignore[arg-type]
+        elif media is MediaType.CHAT:
+            sinks.chat(item.content)  # type: ignore[arg-type]
+        else:
+            sinks.video(media, item.content)  # type: ignore[arg-type]
 
     async def _finalize(self, outcome: Outcome, started_ms: int) -> StreamSummary:
         revoked = outcome.stop_reason == StopReason.STREAM_REVOKED
@@ -638,6 +751,51 @@ class StreamSession:
             except SinkError as exc:
                 logger.error("stream %s: %s", self.stream_id, exc)
         return summary
+
+
+class _Reader:
+    """Handles each message of one socket as it is parsed (see :class:`RtmsWebSocket`).
+
+    After an internal error the socket is closing and its remaining messages are ignored.
+    """
+
+    __slots__ = ("client", "failed", "name", "session", "signaling", "ws")
+
+    def __init__(self, session: StreamSession, client: StreamClient, name: str, ws: RtmsWebSocket) -> None:
+        self.session = session
+        self.client = client
+        self.name = name
+        self.ws = ws
+        self.signaling = name == SIGNALING_SOCKET
+        self.failed = False
+
+    def __call__(self, frame: str | bytes) -> None:
+        if self.failed:
+            return
+        session = self.session
+        try:
+            try:
+                message = decode(frame)
+            except FrameError as exc:
+                logger.warning(
+                    "stream %s: %s socket: undecodable frame: %s", session.stream_id, self.name, exc
+                )
+                return
+            if self.signaling:
+                session._heard_signaling()
+            if type(message) is not KeepAliveReq:  # every media frame takes this branch
+                session._apply(self.client.received(self.name, message))
+                return
+            # Real time, not the session clock: this measures the work done here.
+            received_at = time.perf_counter()
+            actions = self.client.received(self.name, message)
+            session._apply(actions)
+            if actions:
+                # From the request being read to the response being written (§4.11).
+                session._metrics.keepalive_rtt(self.name, time.perf_counter() - received_at)
+        except Exception as exc:
+            self.failed = True
+            session._internal_error(self.client, self.name, self.ws, exc)
 
 
 def _stopped(stop_reason: int | None) -> Outcome:

@@ -63,6 +63,7 @@ async def _serve(request: web.Request, kind: PeerKind, path_kind: str) -> web.St
         frame_kind=engine.config.frame_kind,
         on_sent=engine.on_sent,
         region=int(request.match_info.get("region", 1)),
+        pacing=engine.pacing,
     )
     try:
         async for frame in ws:

@@ -33,6 +33,7 @@ from connector.protocol import Product, StatusTable
 
 from . import scenario as sc
 from .clock import Clock, ManualClock
+from .collector import Collector
 from .config import App, FrameKind, SimulatorConfig
 from .driver import Driver
 from .runner import Outcome, run_scenario
@@ -267,6 +268,9 @@ async def _serve(config: SimulatorConfig, args: argparse.Namespace, scenario: sc
         clock = ManualClock(start_epoch_ms=int(time.time() * 1000))
     async with Simulator(config, clock=clock) as sim:
         driver = Driver.of(sim)
+        # A serving process paces its garbage collection (simulator/collector.py).
+        collector = Collector(lambda: not any(s.live for s in sim.engine.streams.values()))
+        collector.start()
         print(f"control   {sim.http_url}/_sim/streams", flush=True)
         print(f"signaling {sim.signaling_url('ws')}", flush=True)
         if sim.tls_port is not None:
@@ -290,8 +294,11 @@ async def _serve(config: SimulatorConfig, args: argparse.Namespace, scenario: sc
             print(f"clock     manual, {args.speed:g}x real time", flush=True)
         elif args.manual_clock:
             print("clock     manual, moved by POST /_sim/clock/advance or /_sim/clock/run", flush=True)
-        await stop.wait()
-        log.info("shutting down")
+        try:
+            await stop.wait()
+        finally:
+            log.info("shutting down")
+            collector.close()
         await driver.close()
 
 

@@ -11,6 +11,7 @@ Routes: ``GET /_sim/health``; ``GET|POST /_sim/streams``, ``GET /_sim/streams/{i
 ``POST /_sim/meetings/{meeting}/events`` (one timeline step without ``at``);
 ``GET /_sim/journal`` (``since``, ``direction``, ``stream_id``, ``kind``, ``channel``, ``limit``);
 ``POST /_sim/clock/advance`` (``seconds``), ``POST /_sim/clock/run`` (``until`` or ``speed``);
+``GET /_sim/pacing``, ``POST /_sim/pacing/reset`` (media frame lateness, :mod:`.pacing`);
 ``POST /_sim/reset``.
 """
 
@@ -60,6 +61,8 @@ def add_control_routes(app: web.Application, sim: Simulator) -> None:
     r.add_get(f"{PREFIX}/journal", _journal)
     r.add_post(f"{PREFIX}/clock/advance", _advance)
     r.add_post(f"{PREFIX}/clock/run", _run_clock)
+    r.add_get(f"{PREFIX}/pacing", _pacing)
+    r.add_post(f"{PREFIX}/pacing/reset", _reset_pacing)
     r.add_post(f"{PREFIX}/scenarios", _load_scenario)
     r.add_get(f"{PREFIX}/meetings", _list_meetings)
     r.add_post(f"{PREFIX}/meetings/{{meeting}}/events", _trigger)
@@ -270,6 +273,24 @@ async def _run_clock(request: web.Request) -> web.Response:
         return web.json_response({"now": driver.sim.clock.now(), "timers_run": ran})
     driver.set_speed(float(value))
     return web.json_response({"now": driver.sim.clock.now(), "speed": driver.speed})
+
+
+async def _pacing(request: web.Request) -> web.Response:
+    """Media frames sent since the last pacing reset and how late they were handed to their
+    sockets, per kind (p50/p99/max ms), with the clock's kind: lateness means real time only
+    on the real clock."""
+    sim = request.app[_SIM_KEY]
+    return web.json_response(_pacing_report(sim, sim.engine.pacing.report()))
+
+
+async def _reset_pacing(request: web.Request) -> web.Response:
+    """Start a new pacing window (a benchmark's steady window); answers the window it closed."""
+    sim = request.app[_SIM_KEY]
+    return web.json_response(_pacing_report(sim, sim.engine.pacing.reset()))
+
+
+def _pacing_report(sim: Simulator, report: dict[str, Any]) -> dict[str, Any]:
+    return {"clock": "manual" if isinstance(sim.clock, ManualClock) else "real", **report}
 
 
 async def _load_scenario(request: web.Request) -> web.Response:

@@ -131,13 +131,15 @@ class Driver:
         return described[0] if len(described) == 1 else {"meetings": described}
 
     def reset(self) -> None:
-        """Terminate live streams, cancel the timeline, drop the world, clear the journal."""
+        """Terminate live streams, cancel the timeline, drop the world, clear the journal and
+        the pacing counters."""
         self.cancel_timers()
         for stream in list(self.sim.engine.streams.values()):
             if stream.live:
                 self.sim.engine.terminate(stream, StopReason.MEETING_ENDED)
         self.sim.world.reset()
         self.sim.journal.clear()
+        self.sim.engine.pacing.clear()
 
     def cancel_timers(self) -> None:
         for timer in self.timers:

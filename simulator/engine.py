@@ -63,6 +63,7 @@ from .clock import Clock
 from .config import App, AuthFailure, DuplicatePolicy, Loss, SimulatorConfig
 from .journal import Journal, Record
 from .negotiation import Rejected, negotiate
+from .pacing import Pacing
 from .peer import Peer, PeerKind
 from .speech import MeetingScript
 from .stream import SimStream, Timeline, with_region
@@ -87,6 +88,7 @@ class Engine:
         self.journal = journal
         self.streams: dict[str, SimStream] = {}
         self.timelines: dict[str, Timeline] = {}
+        self.pacing = Pacing(clock.now)  # how late media frames leave (GET /_sim/pacing)
         self._webhook = webhook
         # Every generated id comes from here, so a seeded simulator replays the same ids.
         self.rng: random.Random = (

@@ -65,6 +65,16 @@ class MeetingScript:
             return self.utterances[i]
         return None
 
+    def span_at(self, t: float) -> tuple[Utterance | None, float, float]:
+        """``(utterance_at(t), low, high)``: the answer is the same for every time in
+        ``[low, high)`` (the utterance itself, or the silence around ``t``)."""
+        i = bisect.bisect_right(self._starts, t) - 1
+        if i >= 0 and t < self.utterances[i].end:
+            return self.utterances[i], self._starts[i], self.utterances[i].end
+        low = self.utterances[i].end if i >= 0 else -math.inf
+        high = self._starts[i + 1] if i + 1 < len(self._starts) else math.inf
+        return None, low, high
+
 
 def generate_script(
     *, seed: int = 0, participants: int = 3, duration: float = 20.0, locale: str = "en_US"

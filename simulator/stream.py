@@ -19,7 +19,6 @@ import re
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -46,6 +45,7 @@ from connector.protocol import (
     TranscriptLanguage,
     TranscriptParams,
     VideoParams,
+    encode,
 )
 
 from .audio import AudioSource
@@ -53,7 +53,7 @@ from .chat import ChatLine, chat_lines
 from .clock import Clock, Timer
 from .config import App
 from .journal import Journal
-from .peer import Peer
+from .peer import Cancellable, Peer
 from .speech import MeetingScript, Utterance
 from .speech import Participant as Person
 from .video import ScreenShare, SpeakerHistory, frame_message, frame_set
@@ -122,7 +122,7 @@ class SimStream:
     media_started_at: float | None = None
     stop_reason: int | None = None
     interrupted_cause: StopReason | None = None
-    timers: list[Timer] = field(default_factory=list)
+    timers: list[Cancellable] = field(default_factory=list)  # timers and series of timers
     window_timer: Timer | None = None  # connect timeout, or the signaling reconnection window
     media_windows: dict[int, Timer] = field(default_factory=dict)  # media_type → its window
     paused: bool = False  # the host (or the app) paused the stream: no media flows
@@ -234,7 +234,11 @@ class Timeline:
         return self.stream.media_started_at + script_t
 
     def _epoch_ms_at(self, script_t: float) -> int:
-        return self.clock.epoch_ms() + round((self._at(script_t) - self.clock.now()) * 1000)
+        return self._epoch_ms_of(self._at(script_t))
+
+    def _epoch_ms_of(self, when: float) -> int:
+        """The epoch milliseconds of scenario time ``when``."""
+        return self.clock.epoch_ms_at(when)
 
     def _script_now(self) -> float:
         assert self.stream.media_started_at is not None
@@ -252,19 +256,24 @@ class Timeline:
         """Called on the first CLIENT_READY_ACK: lay out every scripted event."""
         s = self.stream
         s.media_started_at = self.clock.now()
-        at = self.clock.call_at
+        # One series for the whole script (an hour is thousands of events): each keeps its
+        # time and its place among ties, only the next one waits on the clock.
+        at = self._at
+        join, leave, speaker, transcript = self.join, self.leave, self.speaker_changed, self.transcript
+        events: list[tuple[float, Callable[[Any], None], Any]] = []
         for person in s.script.participants:
             if person.join_at > 0:
-                s.timers.append(at(self._at(person.join_at), partial(self.join, person.user_id)))
+                events.append((at(person.join_at), join, person.user_id))
             if person.leave_at is not None:
-                s.timers.append(at(self._at(person.leave_at), partial(self.leave, person.user_id)))
+                events.append((at(person.leave_at), leave, person.user_id))
         for u in s.script.utterances:
-            s.timers.append(at(self._at(u.start), partial(self.speaker_changed, u.user_id)))
-            s.timers.append(at(self._at(u.end), partial(self.transcript, u)))
+            events.append((at(u.start), speaker, u.user_id))
+            events.append((at(u.end), transcript, u))
         share = s.screen_share
         if share is not None and MediaType.DESKSHARE in s.app.media_types:  # sharing needs the scope (§4.6)
-            s.timers.append(at(self._at(share.start), partial(self.sharing_started, share)))
-            s.timers.append(at(self._at(share.end), self.sharing_stopped))
+            events.append((at(share.start), self.sharing_started, share))
+            events.append((at(share.end), lambda _: self.sharing_stopped(), None))
+        s.timers.append(self.clock.call_series(events))
 
     def end_at(self) -> float:
         return self._at(self.stream.script.duration)
@@ -387,7 +396,7 @@ class Timeline:
                 timestamp=self._epoch_ms_at(u.end),
                 language=language,
             )
-            peer.send(MediaDataTranscript(content=content))
+            peer.send_media(MediaDataTranscript(content=content), "transcript", self._at(u.end))
             self.journal.count_media(s.stream_id, "transcript")
 
     # -- the frame grid ----------------------------------------------------------------------
@@ -400,20 +409,15 @@ class Timeline:
         ``emit`` returns False when there is nothing to show: the pump stops, and whoever makes
         it worth running again (a join, a share, a subscription) starts it anew.
         """
-        script_t = index * step
-        if script_t >= self.stream.script.duration or peer.gone:
-            self._stopped(peer, kind)
-            return
+        self._run(_CallbackPump(self, peer, kind, step, emit, index))
 
-        def fire() -> None:
-            if peer.gone or not self.stream.live or not emit(index, script_t):
-                self._stopped(peer, kind)
-                return
-            self._pump(peer, kind, step, emit, index + 1)
-
-        peer.timers.append(self.clock.call_at(self._at(script_t), fire))
-        if len(peer.timers) > 64:  # keep the list short: fired timers are done
-            peer.timers[:] = [t for t in peer.timers if not t.cancelled]
+    def _run(self, pump: _Pump) -> None:
+        """Arm ``pump`` and keep it with its socket's timers."""
+        peer = pump.peer
+        if pump.arm():
+            peer.timers.append(pump)
+            if len(peer.timers) > 64:  # keep the list short: stopped pumps and fired timers are done
+                peer.timers[:] = [t for t in peer.timers if not t.cancelled]
 
     def _claim(self, peer: Peer, kind: MediaType) -> bool:
         """Mark ``peer``'s ``kind`` pump as running; False if it runs already."""
@@ -448,33 +452,26 @@ class Timeline:
                 self.stream.script, sample_rate=rate, channels=channels, frame_ms=frame_ms
             )
 
-        def emit(_: int, script_t: float) -> bool:
-            if not self.stream.paused:
-                self._send_audio(peer, source, script_t, multi)
-            return True
-
         step = frame_ms / 1000.0
-        self._pump(peer, MediaType.AUDIO, step, emit, self._next_slot(step, grace=step / 2))
+        self._run(_AudioPump(self, peer, step, self._next_slot(step, grace=step / 2), source, multi))
 
-    def _send_audio(self, peer: Peer, source: AudioSource, script_t: float, multi: bool) -> None:
-        timestamp = self._epoch_ms_at(script_t)
-        if multi:
-            spoken = source.speaker_frame(script_t)
-            if spoken is None:
-                return  # nobody speaks: per-user streams send nothing (§4.12)
-            user_id, pcm = spoken
-            content = MediaContent(
-                user_id=user_id,
-                user_name=self.stream.name_of(user_id),
-                channel_id=self._channel_of(user_id),
-                data=pcm,
-                length=len(pcm),
-                timestamp=timestamp,
-            )
-        else:
-            pcm = source.mixed_frame(script_t)
-            content = MediaContent(user_id=0, data=pcm, length=len(pcm), timestamp=timestamp, user_name=UNSET)
-        peer.send(MediaDataAudio(content=content))
+    def _send_speaker_audio(self, peer: Peer, source: AudioSource, script_t: float) -> None:
+        """One slot's frame of per-speaker audio (AUDIO_MULTI_STREAMS): the speaker's, if any."""
+        due = self._at(script_t)
+        timestamp = self._epoch_ms_of(due)
+        spoken = source.speaker_frame(script_t)
+        if spoken is None:
+            return  # nobody speaks: per-user streams send nothing (§4.12)
+        user_id, pcm = spoken
+        content = MediaContent(
+            user_id=user_id,
+            user_name=self.stream.name_of(user_id),
+            channel_id=self._channel_of(user_id),
+            data=pcm,
+            length=len(pcm),
+            timestamp=timestamp,
+        )
+        peer.send_media(MediaDataAudio(content=content), "audio", due)
         self.journal.count_media(self.stream.stream_id, "audio")
 
     # -- video and screen share ----------------------------------------------------------------
@@ -530,14 +527,15 @@ class Timeline:
                 # H.264: consecutive IDR pictures differ in idr_pic_id, also across an idle gap.
                 parity = idr.get(kind, 0)
                 idr[kind] = parity ^ 1
+                due = self._at(script_t)
                 message = frame_message(
                     kind,
                     user_id=user_id,
                     user_name=s.name_of(user_id),
                     picture=frames.picture(index, parity),
-                    timestamp=self._epoch_ms_at(script_t),
+                    timestamp=self._epoch_ms_of(due),
                 )
-                peer.send(message)
+                peer.send_media(message, kind.key, due)
                 self.journal.count_media(s.stream_id, kind.key)
             return True
 
@@ -558,9 +556,9 @@ class Timeline:
             return
         self._chat_started = True
         now = self._script_now()
-        for line in chat_lines(s.script):
-            if line.at >= now:
-                s.timers.append(self.clock.call_at(self._at(line.at), partial(self.chat, line)))
+        chat = self.chat
+        lines = [(self._at(line.at), chat, line) for line in chat_lines(s.script) if line.at >= now]
+        s.timers.append(self.clock.call_series(lines))
 
     def chat(self, line: ChatLine) -> None:
         s = self.stream
@@ -572,6 +570,129 @@ class Timeline:
             data=line.text,
             timestamp=self._epoch_ms_at(line.at),
         )
+        due = self._at(line.at)
         for peer in s.peers_carrying(MediaType.CHAT):
-            peer.send(MediaDataChat(content=content))
+            peer.send_media(MediaDataChat(content=content), "chat", due)
             self.journal.count_media(s.stream_id, "chat")
+
+
+_STAMP = 1_234_567_890_123_456_789  # a timestamp no frame carries: marks where one goes
+_TEMPLATES: dict[bytes, tuple[bytes, bytes]] = {}
+_MAX_TEMPLATES = 4096
+
+
+def _mixed_audio(pcm: bytes) -> tuple[bytes, bytes]:
+    """A mixed-audio frame (``user_id`` 0) of ``pcm`` as encoded, cut where its timestamp goes:
+    ``head + b"%d" % timestamp + tail`` is ``encode(MediaDataAudio(...))`` byte for byte (an
+    integer is written in decimal), without building and encoding the message per frame."""
+    template = _TEMPLATES.get(pcm)
+    if template is None:
+        content = MediaContent(user_id=0, data=pcm, length=len(pcm), timestamp=_STAMP, user_name=UNSET)
+        head, _, tail = encode(MediaDataAudio(content=content)).rpartition(b"%d" % _STAMP)
+        template = (head, tail)
+        if len(_TEMPLATES) >= _MAX_TEMPLATES:
+            _TEMPLATES.clear()
+        _TEMPLATES[pcm] = template
+    return template
+
+
+class _Pump:
+    """One socket's frames of one kind on the stream's grid: one timer per slot, each armed by
+    the frame before it. An object per pump rather than a closure per frame; it stands in the
+    peer's timer list, so detaching the peer cancels it. :meth:`_emit` sends the frame of a
+    slot and says whether the pump goes on."""
+
+    __slots__ = ("_timer", "index", "kind", "peer", "step", "timeline")
+
+    def __init__(self, timeline: Timeline, peer: Peer, kind: MediaType, step: float, index: int) -> None:
+        self.timeline = timeline
+        self.peer = peer
+        self.kind = kind
+        self.step = step
+        self.index = index
+        self._timer: Timer | None = None
+
+    def _emit(self, index: int, script_t: float) -> bool:
+        raise NotImplementedError
+
+    def arm(self) -> bool:
+        """Schedule the slot at ``index``; False (and the pump stopped) past the script's end."""
+        timeline = self.timeline
+        stream = timeline.stream
+        script_t = self.index * self.step
+        if script_t >= stream.script.duration or self.peer.gone:
+            timeline._stopped(self.peer, self.kind)
+            return False
+        assert stream.media_started_at is not None
+        self._timer = timeline.clock.call_at(stream.media_started_at + script_t, self._fire)
+        return True
+
+    def _fire(self) -> None:
+        index = self.index
+        if self.peer.gone or not self.timeline.stream.live or not self._emit(index, index * self.step):
+            self.timeline._stopped(self.peer, self.kind)
+            return
+        self.index = index + 1
+        self.arm()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        """Nothing left to cancel: the slot it waits for fired or was cancelled."""
+        return self._timer is None or self._timer.cancelled
+
+
+class _CallbackPump(_Pump):
+    """A pump whose frames come from ``emit(index, script_t)`` (video, screen share)."""
+
+    __slots__ = ("emit",)
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        peer: Peer,
+        kind: MediaType,
+        step: float,
+        emit: Callable[[int, float], bool],
+        index: int,
+    ) -> None:
+        super().__init__(timeline, peer, kind, step, index)
+        self.emit = emit
+
+    def _emit(self, index: int, script_t: float) -> bool:
+        return self.emit(index, script_t)
+
+
+class _AudioPump(_Pump):
+    """Audio frames every ``send_rate`` ms, silence included (mixed) or only while someone
+    speaks (per speaker, §4.12); nothing while the stream is paused. Never stops by itself.
+    A thousand streams make this the simulator's hottest code: it stays flat."""
+
+    __slots__ = ("_counted", "multi", "source")
+
+    def __init__(
+        self, timeline: Timeline, peer: Peer, step: float, index: int, source: AudioSource, multi: bool
+    ) -> None:
+        super().__init__(timeline, peer, MediaType.AUDIO, step, index)
+        self.source = source
+        self.multi = multi
+        self._counted = (timeline.stream.stream_id, "audio")  # the journal's media count key
+
+    def _emit(self, index: int, script_t: float) -> bool:
+        timeline = self.timeline
+        stream = timeline.stream
+        if stream.paused:
+            return True
+        if self.multi:
+            timeline._send_speaker_audio(self.peer, self.source, script_t)
+            return True
+        assert stream.media_started_at is not None
+        due = stream.media_started_at + script_t
+        # The frame is its encoding with this timestamp: the rest is kept per PCM frame.
+        head, tail = _mixed_audio(self.source.mixed_frame(script_t))
+        self.peer.send_encoded_media(head + b"%d" % timeline.clock.epoch_ms_at(due) + tail, "audio", due)
+        timeline.journal.media_counts[self._counted] += 1
+        return True

@@ -139,30 +139,46 @@ class StreamSinks:
         self.file_sink.video_format(fmt)
         self._extras("video_format", lambda s: s.video_format(fmt))
 
+    # Per item: the extras' call is only built when there are extra sinks.
+
     def audio(self, content: MediaContent) -> None:
         self.file_sink.audio(content)
-        self._extras("audio", lambda s: s.audio(content))
+        if self.extra:
+            self._extras("audio", lambda s: s.audio(content))
 
     def video(self, kind: MediaType, content: MediaContent) -> None:
         self.file_sink.video(kind, content)
-        self._extras("video", lambda s: s.video(kind, content))
+        if self.extra:
+            self._extras("video", lambda s: s.video(kind, content))
 
     def transcript(self, content: TranscriptContent, user_name: str | None) -> None:
         self.file_sink.transcript(content, user_name)
-        self._extras("transcript", lambda s: s.transcript(content, user_name))
+        if self.extra:
+            self._extras("transcript", lambda s: s.transcript(content, user_name))
 
     def chat(self, content: ChatContent) -> None:
         self.file_sink.chat(content)
-        self._extras("chat", lambda s: s.chat(content))
+        if self.extra:
+            self._extras("chat", lambda s: s.chat(content))
 
     def event(self, event: Event) -> None:
         self.file_sink.event(event)
-        self._extras("event", lambda s: s.event(event))
+        if self.extra:
+            self._extras("event", lambda s: s.event(event))
 
     async def flush(self) -> None:
         """Flush every sink, the file sink first (its :class:`SinkError` propagates)."""
-        await self.file_sink.flush()
-        await self._extras_async("flush", lambda s: s.flush())
+        self.flush_files()
+        await self.flush_extras()
+
+    def flush_files(self) -> None:
+        """The file sink's part of :meth:`flush`, which never waits."""
+        self.file_sink.flush_now()
+
+    async def flush_extras(self) -> None:
+        """The extra sinks' part of :meth:`flush` (their errors are counted, not raised)."""
+        if self.extra:
+            await self._extras_async("flush", lambda s: s.flush())
 
     async def close(self) -> None:
         """Close every sink; never raises."""

@@ -207,10 +207,13 @@ class FileSink(Sink):
         self._video_formats[fmt.kind] = fmt
 
     def audio(self, content: MediaContent) -> None:
-        if self._accepting():
-            if self._audio is None:
-                self._audio = audio_recorder(self.directory, self._audio_format)
-            self._audio.write(content)
+        audio = self._audio
+        if audio is not None and self._state is _State.OPEN:  # every frame but the first
+            audio.write(content)
+        elif self._accepting():
+            if audio is None:
+                audio = self._audio = audio_recorder(self.directory, self._audio_format)
+            audio.write(content)
 
     def video(self, kind: MediaType, content: MediaContent) -> None:
         if self._accepting():
@@ -261,6 +264,10 @@ class FileSink(Sink):
 
     async def flush(self) -> None:
         """Hand buffered audio to the OS (text lines and H264 are flushed as written)."""
+        self.flush_now()
+
+    def flush_now(self) -> None:
+        """What :meth:`flush` does, without a coroutine (it never waits)."""
         if self._state is _State.OPEN and self._audio is not None:
             self._audio.flush()
 

@@ -13,7 +13,7 @@ import struct
 from pathlib import Path
 from typing import IO
 
-from .fs import OutputFile
+from .fs import OutputFile, file_error
 
 __all__ = ["HEADER_SIZE", "SAMPLE_WIDTH", "WavWriter", "repair_wav", "wav_header"]
 
@@ -69,12 +69,25 @@ class WavWriter(OutputFile):
 
     def write(self, pcm: bytes | bytearray | memoryview) -> None:
         """Append whole sample frames (``len(pcm)`` a multiple of the frame size)."""
-        with self._writing() as file:
+        file = self._file
+        if file is None:  # the first write opens the file (and writes the header)
+            with self._writing() as file:
+                self._append(file, pcm)
+            return
+        try:  # every later write: the file is open (no context manager per 20 ms frame)
             file.write(pcm)
             self.frames += len(pcm) // self.frame_size
-            # Patching costs two seeks and a flush: once per second of audio, not per 20 ms frame.
             if self.frames - self._frames_in_header >= self.sample_rate:
                 self._end(file)
+        except OSError as exc:
+            raise file_error(self.path, exc) from None
+
+    def _append(self, file: IO[bytes], pcm: bytes | bytearray | memoryview) -> None:
+        file.write(pcm)
+        self.frames += len(pcm) // self.frame_size
+        # Patching costs two seeks and a flush: once per second of audio, not per 20 ms frame.
+        if self.frames - self._frames_in_header >= self.sample_rate:
+            self._end(file)
 
     def _end(self, file: IO[bytes]) -> None:
         """Bring the header's sizes up to date (the flush leaves the samples with the OS)."""

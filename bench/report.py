@@ -1,0 +1,189 @@
+"""Render the measured tables of docs/performance.md from bench/results/*.json.
+
+The page's prose explains the method and the gaps; its figures come only from the results the
+benchmarks wrote, between the ``<!-- figures:start -->`` and ``<!-- figures:end -->`` markers,
+so the page cannot drift from the kept results. Run after any benchmark:
+
+    python bench/report.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PAGE = ROOT / "docs" / "performance.md"
+START, END = "<!-- figures:start -->", "<!-- figures:end -->"
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "PASS" if value else "FAIL"
+    if isinstance(value, float):
+        if value != value:
+            return "-"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(row) + " |" for row in rows]
+    return out
+
+
+def _source(data: dict[str, Any]) -> list[str]:
+    m = data["machine"]
+    packages = ", ".join(f"{k} {v}" for k, v in m.get("packages", {}).items())
+    return [
+        "",
+        f"Measured {data['measured_at']} with `{data['command']}` on {m['cpus']} x {m['cpu']}, "
+        f"Python {m['python']}, Linux {m['kernel']} ({packages}).",
+        "",
+    ]
+
+
+def _capacity(data: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            _fmt(p.get("streams")),
+            _fmt(p.get("frames_per_second")),
+            _fmt(p.get("sim_cores")),
+            _fmt(p.get("cpu_us_per_frame"), 1),
+            _fmt(p.get("cpu_ms_per_stream_second"), 3),
+            _fmt(p.get("p50_ms")),
+            _fmt(p.get("p99_ms")),
+            _fmt(p.get("max_ms")),
+            _fmt(p.get("frames_lost")),
+            _fmt(p.get("pass")),
+        ]
+        for p in data.get("points", [])
+    ]
+    header = ["streams", "frames/s", "simulator cores", "CPU µs/frame", "CPU ms per stream-second",
+              "lateness p50 ms", "p99 ms", "max ms", "frames lost", "target"]  # fmt: skip
+    return _table(header, rows) + _source(data)
+
+
+def _versus(data: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            r.get("system", "?"),
+            _fmt(r.get("streams")),
+            _fmt(r.get("cpu_s_per_1000_frames"), 4),
+            _fmt(r.get("us_per_frame"), 1),
+            _fmt(r.get("cores"), 3),
+            _fmt(r.get("peak_rss_mib"), 1),
+            _fmt(r.get("kib_per_stream"), 1),
+            _fmt(r.get("audio_missing")),
+            _fmt(r.get("simulator_cores"), 3),
+        ]
+        for r in data.get("results", [])
+    ]
+    header = ["consumer", "streams", "CPU s / 1000 frames", "µs/frame", "cores", "peak RSS MiB",
+              "KiB/stream", "audio frames missing", "simulator cores"]  # fmt: skip
+    out = _table(header, rows)
+    verdicts = data.get("verdicts", [])
+    if verdicts:
+        out.append("")
+        out += _table(
+            ["streams", "target", "measured", "verdict"],
+            (
+                [
+                    _fmt(v.get("streams")),
+                    str(v.get("target", "")),
+                    ", ".join(f"{k} {_fmt(v[k], 3)}" for k in v if k not in ("streams", "target", "pass")),
+                    _fmt(v.get("pass")),
+                ]
+                for v in verdicts
+            ),
+        )
+    return out + _source(data)
+
+
+def _latency(data: dict[str, Any]) -> list[str]:
+    rows = []
+    for r in data.get("rows", []):
+        w, f = r["webhook_to_first_audio_ms"], r["frame_to_sink_ms"]
+        late = r.get("simulator_lateness_ms") or {}
+        rows.append(
+            [
+                _fmt(r["streams"]),
+                f"{_fmt(w['p50'])} / {_fmt(w['p99'])} ({w['samples']})",
+                f"{_fmt(f['p50'])} / {_fmt(f['p99'])} / {_fmt(f['max'])}",
+                _fmt(f["samples"]),
+                _fmt(late.get("p99_ms")),
+            ]
+        )
+    header = ["streams", "webhook → first audio p50 / p99 ms (samples)", "frame → sink p50 / p99 / max ms",
+              "frames", "simulator lateness p99 ms"]  # fmt: skip
+    return _table(header, rows) + _source(data)
+
+
+def _clock(data: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            r["scenario"],
+            f"{r['scenario_seconds']:.0f} s",
+            _fmt(r["wall_seconds_median"]),
+            _fmt(r["wall_seconds_max"]),
+            f"{r['speed_up']:.0f}x",
+            _fmt(r["keep_alive_requests"]),
+            _fmt(r["media_frames"]),
+            ("PASS" if r["expectations_met"] and r["wall_seconds_max"] <= r["target_seconds"] else "FAIL")
+            if r.get("target_seconds")
+            else "(no target)",
+        ]
+        for r in data.get("rows", [])
+    ]
+    header = ["scenario", "meeting", "wall s (median)", "wall s (worst)", "speed-up", "keep-alives",
+              "media frames", "target ≤ 2 s"]  # fmt: skip
+    return _table(header, rows) + _source(data)
+
+
+SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
+    ("sim_capacity", "Simulator capacity (after)", _capacity),
+    ("sim_capacity_before", "Simulator capacity (before the changes)", _capacity),
+    ("connector_vs_sdk", "Connector against Zoom's official SDK (after)", _versus),
+    ("connector_vs_sdk_before", "Connector against Zoom's official SDK (before the changes)", _versus),
+    ("latency", "Latency (after)", _latency),
+    ("latency_before", "Latency (before the changes)", _latency),
+    ("scenario_clock", "Scenario clock (after)", _clock),
+    ("scenario_clock_before", "Scenario clock (before the changes)", _clock),
+]
+
+
+def render() -> str:
+    out: list[str] = []
+    for name, title, fn in SECTIONS:
+        data = _load(name)
+        out += [f"#### {title}", ""]
+        out += fn(data) if data else [f"_No results yet: run the benchmark (`bench/{name}.json`)._", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main() -> int:
+    page = PAGE.read_text()
+    if START not in page or END not in page:
+        print(f"{PAGE} has no {START} … {END} markers", file=sys.stderr)
+        return 2
+    head, rest = page.split(START, 1)
+    _, tail = rest.split(END, 1)
+    PAGE.write_text(f"{head}{START}\n\n{render()}\n{END}{tail}")
+    print(f"updated {PAGE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
