@@ -20,9 +20,10 @@ import time
 from abc import ABC, abstractmethod
 from array import array
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
-__all__ = ["Clock", "ManualClock", "RealClock", "Series", "Timer", "settle"]
+__all__ = ["Clock", "ManualClock", "RealClock", "Series", "Ticker", "Timer", "settle"]
 
 
 class Timer:
@@ -99,6 +100,14 @@ class Clock(ABC):
         series._next()
         return series
 
+    def call_periodic(self, start: float, step: float, index: int, tick: Callable[[int], bool]) -> Ticker:
+        """Call ``tick(i)`` at ``start + i * step`` for ``i`` = ``index``, ``index + 1``, ...
+        while it returns True: as if each call scheduled the next with :meth:`call_at` (here
+        it does; :class:`RealClock` batches them). Cancelling the ticker stops it."""
+        ticker = Ticker(start, step, index, tick)
+        ticker._chain(self)
+        return ticker
+
     def epoch_seconds(self) -> int:
         return self.epoch_ms() // 1000
 
@@ -168,6 +177,39 @@ class Series:
         return len(self._dues) - self._index
 
 
+class Ticker:
+    """A callback on a grid of times (:meth:`Clock.call_periodic`): the next call is at
+    ``start + index * step``."""
+
+    __slots__ = ("_timer", "cancelled", "index", "start", "step", "tick")
+
+    def __init__(self, start: float, step: float, index: int, tick: Callable[[int], bool]) -> None:
+        self.start = start
+        self.step = step
+        self.index = index
+        self.tick = tick
+        self.cancelled = False  # cancelled, or done: tick said so or raised
+        self._timer: Timer | None = None  # the next call's timer, on a clock that chains them
+
+    def _chain(self, clock: Clock) -> None:
+        self._timer = clock.call_at(self.start + self.index * self.step, partial(self._fire, clock))
+
+    def _fire(self, clock: Clock) -> None:
+        self._timer = None
+        self.cancelled = True  # until the tick says go on (it may raise)
+        index = self.index
+        if self.tick(index):
+            self.cancelled = False
+            self.index = index + 1
+            self._chain(clock)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
 class RealClock(Clock):
     """Real time on the running asyncio loop.
 
@@ -181,6 +223,10 @@ class RealClock(Clock):
     ``slack``: the loop is woken on a grid of ``slack`` seconds, so a timer runs up to that much
     after its time and timers due close together run in one batch (a thousand streams' frames
     fall due 50,000 times a second; one wake-up each costs more than the frame). 0: exact.
+
+    With slack, tickers (:meth:`call_periodic`, a media pump each) wait in a wheel of their
+    own: a list per grid point, run by one timer of the queue. A call costs a list append then,
+    not a timer, a heap push and a heap pop.
     """
 
     def __init__(self, *, slack: float = 0.001) -> None:
@@ -194,6 +240,7 @@ class RealClock(Clock):
         self._wakeup: asyncio.TimerHandle | None = None
         self._wakeup_at = math.inf
         self._cancelled = 0  # cancelled timers still in the queue
+        self._slots: dict[int, list[Ticker]] = {}  # grid point (in slacks) -> tickers due by then
         self._resolution = time.get_clock_info("monotonic").resolution  # as asyncio's loop
 
     def now(self) -> float:
@@ -208,9 +255,9 @@ class RealClock(Clock):
         return int(self.now() * 1000.0 + self._offset_ms)
 
     def epoch_ms_at(self, when: float) -> int:
-        loop = self._loop
-        now = (loop if loop is not None else asyncio.get_running_loop()).time()  # one reading for both
-        return int(now * 1000.0 + self._offset_ms) + round((when - now) * 1000)
+        # The same mapping as epoch_ms (epoch_ms_at(now()) == epoch_ms()), without reading the
+        # clock: this stamps every media frame.
+        return int(when * 1000.0 + self._offset_ms)
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
         order = self._order
@@ -219,6 +266,58 @@ class RealClock(Clock):
 
     def _due(self, when: float) -> float:
         return when
+
+    def call_periodic(self, start: float, step: float, index: int, tick: Callable[[int], bool]) -> Ticker:
+        ticker = Ticker(start, step, index, tick)
+        if not self.slack:
+            ticker._chain(self)
+        else:
+            self._enlist(ticker, start + index * step)
+        return ticker
+
+    def _enlist(self, ticker: Ticker, due: float) -> None:
+        slot = math.ceil(due / self.slack)
+        members = self._slots.get(slot)
+        if members is None:
+            # the timer first: the clock's first timer adopts the loop, which empties the wheel
+            self.call_at(max(due, slot * self.slack), partial(self._run_slot, slot))
+            self._slots[slot] = [ticker]
+        else:
+            members.append(ticker)
+
+    def _run_slot(self, slot: int) -> None:
+        """Run the tickers due by grid point ``slot``, each then put in the list of its next
+        call (a later point: a ticker runs once per loop turn at most)."""
+        slots = self._slots
+        slack = self.slack
+        for ticker in slots.pop(slot, ()):
+            if ticker.cancelled:
+                continue
+            index = ticker.index
+            try:
+                going = ticker.tick(index)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # as asyncio reports a failing callback; the ticker stops
+                going = False
+                assert self._loop is not None
+                self._loop.call_exception_handler(
+                    {"message": f"Exception in ticker callback {ticker.tick!r}", "exception": exc}
+                )
+            if not going:
+                ticker.cancelled = True
+                continue
+            index += 1
+            ticker.index = index
+            due = ticker.start + index * ticker.step
+            # _enlist, inline: this runs for every media frame
+            nxt = math.ceil(due / slack)
+            members = slots.get(nxt)
+            if members is None:
+                self.call_at(max(due, nxt * slack), partial(self._run_slot, nxt))
+                slots[nxt] = [ticker]
+            else:
+                members.append(ticker)
 
     def _reserve(self, count: int) -> int:
         first = self._order
@@ -249,6 +348,7 @@ class RealClock(Clock):
         for _, _, timer in self._heap:
             timer._owner = None
         self._heap.clear()
+        self._slots.clear()
         self._cancelled = 0
         self._loop = loop
         self._wakeup = None

@@ -50,7 +50,7 @@ from connector.protocol import (
 
 from .audio import AudioSource
 from .chat import ChatLine, chat_lines
-from .clock import Clock, Timer
+from .clock import Clock, Ticker, Timer
 from .config import App
 from .journal import Journal
 from .peer import Cancellable, Peer
@@ -77,6 +77,11 @@ LIFECYCLE: dict[StreamState, frozenset[StreamState]] = {
     S.TERMINATED: frozenset(),
 }
 """Which stream states may follow which (reference §5.5)."""
+
+
+# Per-frame tests compare identities with these: an Enum attribute lookup and an Enum hash
+# (a Python method) are slow.
+_TERMINATING, _TERMINATED = S.TERMINATING, S.TERMINATED
 
 
 class IllegalStreamTransition(Exception):
@@ -149,7 +154,8 @@ class SimStream:
 
     @property
     def live(self) -> bool:
-        return self.state not in (S.TERMINATING, S.TERMINATED)
+        state = self.state
+        return state is not _TERMINATING and state is not _TERMINATED
 
     def peers(self) -> list[Peer]:
         found = [self.signaling] if self.signaling is not None else []
@@ -597,12 +603,13 @@ def _mixed_audio(pcm: bytes) -> tuple[bytes, bytes]:
 
 
 class _Pump:
-    """One socket's frames of one kind on the stream's grid: one timer per slot, each armed by
-    the frame before it. An object per pump rather than a closure per frame; it stands in the
-    peer's timer list, so detaching the peer cancels it. :meth:`_emit` sends the frame of a
-    slot and says whether the pump goes on."""
+    """One socket's frames of one kind on the stream's grid: a ticker of the clock
+    (:meth:`.Clock.call_periodic`) whose slot ``index`` is at ``media_started_at + index * step``.
+    An object per pump rather than a closure per frame; it stands in the peer's timer list, so
+    detaching the peer cancels it. :meth:`_emit` sends the frame of a slot and says whether the
+    pump goes on."""
 
-    __slots__ = ("_timer", "index", "kind", "peer", "step", "timeline")
+    __slots__ = ("_ticker", "index", "kind", "peer", "step", "timeline")
 
     def __init__(self, timeline: Timeline, peer: Peer, kind: MediaType, step: float, index: int) -> None:
         self.timeline = timeline
@@ -610,39 +617,42 @@ class _Pump:
         self.kind = kind
         self.step = step
         self.index = index
-        self._timer: Timer | None = None
+        self._ticker: Ticker | None = None
 
     def _emit(self, index: int, script_t: float) -> bool:
         raise NotImplementedError
 
+    def _over(self, index: int) -> bool:
+        """Slot ``index`` is past the script's end, or the socket is gone: the pump stops."""
+        if index * self.step >= self.timeline.stream.script.duration or self.peer.gone:
+            self.timeline._stopped(self.peer, self.kind)
+            return True
+        return False
+
     def arm(self) -> bool:
-        """Schedule the slot at ``index``; False (and the pump stopped) past the script's end."""
-        timeline = self.timeline
-        stream = timeline.stream
-        script_t = self.index * self.step
-        if script_t >= stream.script.duration or self.peer.gone:
-            timeline._stopped(self.peer, self.kind)
+        """Start on the slot at ``index``; False (and the pump stopped) past the script's end."""
+        if self._over(self.index):
             return False
-        assert stream.media_started_at is not None
-        self._timer = timeline.clock.call_at(stream.media_started_at + script_t, self._fire)
+        started = self.timeline.stream.media_started_at
+        assert started is not None
+        self._ticker = self.timeline.clock.call_periodic(started, self.step, self.index, self._fire)
         return True
 
-    def _fire(self) -> None:
-        index = self.index
+    def _fire(self, index: int) -> bool:
         if self.peer.gone or not self.timeline.stream.live or not self._emit(index, index * self.step):
             self.timeline._stopped(self.peer, self.kind)
-            return
+            return False
         self.index = index + 1
-        self.arm()
+        return not self._over(index + 1)
 
     def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        if self._ticker is not None:
+            self._ticker.cancel()
 
     @property
     def cancelled(self) -> bool:
-        """Nothing left to cancel: the slot it waits for fired or was cancelled."""
-        return self._timer is None or self._timer.cancelled
+        """Nothing left to cancel: the pump stopped or was cancelled."""
+        return self._ticker is None or self._ticker.cancelled
 
 
 class _CallbackPump(_Pump):
@@ -681,18 +691,33 @@ class _AudioPump(_Pump):
         self.multi = multi
         self._counted = (timeline.stream.stream_id, "audio")  # the journal's media count key
 
-    def _emit(self, index: int, script_t: float) -> bool:
+    def _fire(self, index: int) -> bool:
+        # _Pump._fire with _emit and _over inline, for the mixed-audio frame: this runs for
+        # every audio frame of every stream.
+        peer = self.peer
         timeline = self.timeline
         stream = timeline.stream
-        if stream.paused:
-            return True
-        if self.multi:
-            timeline._send_speaker_audio(self.peer, self.source, script_t)
-            return True
-        assert stream.media_started_at is not None
-        due = stream.media_started_at + script_t
-        # The frame is its encoding with this timestamp: the rest is kept per PCM frame.
-        head, tail = _mixed_audio(self.source.mixed_frame(script_t))
-        self.peer.send_encoded_media(head + b"%d" % timeline.clock.epoch_ms_at(due) + tail, "audio", due)
-        timeline.journal.media_counts[self._counted] += 1
+        state = stream.state
+        if peer.gone or state is _TERMINATING or state is _TERMINATED:
+            timeline._stopped(peer, MediaType.AUDIO)
+            return False
+        step = self.step
+        if not stream.paused:
+            if self.multi:
+                timeline._send_speaker_audio(peer, self.source, index * step)
+            else:
+                started = stream.media_started_at
+                assert started is not None
+                script_t = index * step
+                due = started + script_t
+                # The frame is its encoding with this timestamp: the rest is kept per PCM frame.
+                pcm = self.source.mixed_frame(script_t)
+                head, tail = _TEMPLATES.get(pcm) or _mixed_audio(pcm)
+                peer.send_encoded_media(head + b"%d" % timeline.clock.epoch_ms_at(due) + tail, "audio", due)
+                timeline.journal.media_counts[self._counted] += 1
+        index += 1
+        self.index = index
+        if index * step >= stream.script.duration or peer.gone:
+            timeline._stopped(peer, MediaType.AUDIO)
+            return False
         return True
