@@ -154,6 +154,8 @@ class SimServer:
 
     cpu: int | None = None
     extra: Sequence[str] = ()
+    entry: Sequence[str] = ("-m", "simulator")  # how the interpreter is told to run rtms-sim
+    env: dict[str, str] = field(default_factory=dict)  # added to the environment
     base_url: str = ""
     signaling_url: str = ""
     proc: subprocess.Popen[str] | None = field(default=None, repr=False)
@@ -162,8 +164,7 @@ class SimServer:
     def __enter__(self) -> SimServer:
         args = [
             sys.executable,
-            "-m",
-            "simulator",
+            *self.entry,
             "serve",
             "--host",
             "127.0.0.1",
@@ -182,7 +183,7 @@ class SimServer:
                 stdout=subprocess.PIPE,
                 stderr=log,
                 text=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             )
         assert self.proc.stdout is not None
         for line in self.proc.stdout:

@@ -152,9 +152,50 @@ def _clock(data: dict[str, Any]) -> list[str]:
     return _table(header, rows) + _source(data)
 
 
+def _floor(data: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            _fmt(p["streams"]),
+            _fmt(p["frames"]),
+            _fmt(p["user_us_per_frame"]),
+            _fmt(p["system_us_per_frame"]),
+            _fmt(p["cpu_us_per_frame"]),
+            _fmt(p["in_send_us_per_frame"]),
+            _fmt(p["cores"], 3),
+        ]
+        for p in data.get("points", [])
+    ]
+    header = ["streams", "frames", "user µs/frame", "system µs/frame", "CPU µs/frame", "in send() µs",
+              "cores"]  # fmt: skip
+    return _table(header, rows) + _source(data)
+
+
+def _breakdown(data: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            _fmt(point["streams"]),
+            name,
+            _fmt(r["frames"]),
+            _fmt(r["user_us"]),
+            _fmt(r["system_us"]),
+            _fmt(r["cpu_us"]),
+            _fmt(r["in_send_us"]),
+            _fmt(r["cores_for_1000_streams"]),
+            f"`{r['profile']}`" if r.get("profile") else "",
+        ]
+        for point in data.get("points", [])
+        for name, r in point["runs"].items()
+    ]
+    header = ["streams", "run", "frames", "user µs/frame", "system µs/frame", "CPU µs/frame",
+              "in send() µs", "cores for 1000 streams", "profile"]  # fmt: skip
+    return _table(header, rows) + _source(data)
+
+
 SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
     ("sim_capacity", "Simulator capacity (after)", _capacity),
     ("sim_capacity_before", "Simulator capacity (before the changes)", _capacity),
+    ("sim_breakdown", "Simulator: where the CPU per frame goes (bench/sim_breakdown.py)", _breakdown),
+    ("send_floor", "Send floor: a bare Python sender on plain sockets (bench/send_floor.py)", _floor),
     ("connector_vs_sdk", "Connector against Zoom's official SDK (after)", _versus),
     ("connector_vs_sdk_before", "Connector against Zoom's official SDK (before the changes)", _versus),
     ("latency", "Latency (after)", _latency),
