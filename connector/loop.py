@@ -6,9 +6,11 @@ hundreds of streams each sending a frame every 20 ms (docs/protocol.md §4.12), 
 every few tens of microseconds, so a poll that returns at once finds one or two: a turn of the
 loop, and a wake-up of the process, per frame or two. Waiting out the rest of a short interval
 after such a poll lets frames gather, so one turn serves many. When the loop was idle (the
-last poll waited at least the interval), the next poll is not delayed: a frame that comes
-alone is read at once. A frame or timer is thus handled at most ``poll_interval`` later than
-it would be otherwise.
+last poll waited at least half the interval), the next poll is not delayed: a frame that comes
+alone is read at once. Nor is it when waiting out the interval gathered the I/O of one socket
+only: frames then come further apart than the interval, and the wait would cost a wake-up of
+its own per frame (a sleep, then the poll) without saving any. A frame or timer is thus
+handled at most ``poll_interval`` later than it would be otherwise.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ wait too long (§4.11)."""
 
 class PacedSelector(selectors.DefaultSelector):
     """The platform's default selector, polling at most once per ``interval`` seconds while
-    each poll finds I/O ready without having waited the whole interval.
+    the loop is busy: a poll found I/O ready within half the interval, or found several
+    sockets ready (after waiting out the interval, one socket only ends the spacing).
 
     A poll with a timeout of 0 (asyncio has callbacks waiting) is never delayed. ``clock`` and
     ``sleep`` are :func:`time.monotonic` and :func:`time.sleep` (tests pass their own).
@@ -45,11 +48,13 @@ class PacedSelector(selectors.DefaultSelector):
         self.interval = interval
         self._clock = clock
         self._sleep = sleep
+        self._busy = interval / 2  # a poll that found I/O sooner than this found the loop busy
         self._hold = False  # the last poll found the loop busy: space the next one
         self._earliest = 0.0  # clock time of the next poll, when holding
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         clock = self._clock
+        slept = False
         if self._hold and (timeout is None or timeout > 0):
             wait = self._earliest - clock()
             if wait > 0:
@@ -57,10 +62,18 @@ class PacedSelector(selectors.DefaultSelector):
                     wait = min(wait, timeout)
                     timeout -= wait
                 self._sleep(wait)
+                slept = True
         started = clock()
         ready: list[tuple[selectors.SelectorKey, int]] = super().select(timeout)
         now = clock()
-        self._hold = bool(ready) and now - started < self.interval
+        waited = now - started
+        count = len(ready)
+        if count > 1:  # several sockets at once: busy, unless they ended a long idle wait
+            self._hold = slept or waited < self.interval
+        elif count:  # one socket: busy if it was ready at once, not if a spacing gathered it alone
+            self._hold = not slept and waited < self._busy
+        else:
+            self._hold = False
         self._earliest = now + self.interval
         return ready
 

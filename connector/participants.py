@@ -17,6 +17,7 @@ from .protocol import Event, EventType
 __all__ = ["Person", "Roster"]
 
 UserId = int | str
+_MAX_FOUND = 1024  # user ids remembered by name_of() at most
 
 
 @dataclass
@@ -37,6 +38,9 @@ class Roster:
     def __init__(self) -> None:
         # Keyed by str(user_id) so that 16778240 and "16778240" are one person.
         self._people: dict[str, Person] = {}
+        # name_of() runs for every media frame without a name: the person (or None) of each
+        # user id as sent, found once; forgotten when someone new is seen.
+        self._found: dict[UserId | UnsetType, Person | None] = {}
         self.active_speaker: UserId | None = None
 
     def apply(self, event: Event) -> None:
@@ -56,6 +60,7 @@ class Roster:
         person = self._people.get(str(user_id))
         if person is None:
             self._people[str(user_id)] = Person(user_id, name, present)
+            self._found.clear()
             return
         person.present = present
         if name:  # a leave event usually carries no name: keep the one we know
@@ -63,9 +68,14 @@ class Roster:
 
     def name_of(self, user_id: UserId | UnsetType) -> str | None:
         """The last known name of ``user_id``, or ``None``."""
-        if isinstance(user_id, UnsetType):
-            return None
-        person = self._people.get(str(user_id))
+        found = self._found
+        try:
+            person = found[user_id]
+        except KeyError:
+            person = None if isinstance(user_id, UnsetType) else self._people.get(str(user_id))
+            if len(found) >= _MAX_FOUND:
+                found.clear()
+            found[user_id] = person
         return person.user_name if person else None
 
     @property

@@ -57,6 +57,7 @@ from .metrics import Metrics
 from .ownership import Ownership
 from .participants import Roster
 from .protocol import FrameError, KeepAliveReq, MediaType, RtmsEvent, StopReason, decode, encode
+from .protocol.codec import DECODE_ERRORS, decode_or_raise
 from .sinks import StreamSinks
 from .stream import (
     RESTART_STOP_REASONS,
@@ -86,6 +87,7 @@ logger = logging.getLogger("connector.session")
 USER_AGENT = "rtms-connector/0.2"
 EVENT_KIND = "event"
 _AUDIO = MediaType.AUDIO.key
+_KEYS = {kind: kind.key for kind in MediaType.singles()}  # Media.kind → its sink and metric name
 LEASE_LOST = "ownership lease lost to another replica"
 
 
@@ -383,7 +385,7 @@ class StreamSession:
         or opened."""
         for action in actions:
             if type(action) is Media:  # per media frame: first, and cheap
-                key = action.kind.key
+                key = _KEYS[action.kind]
                 self._metrics.frame_in(key)
                 self._sink(key, action)
             elif isinstance(action, Send):
@@ -611,7 +613,9 @@ class StreamSession:
         except Exception as exc:  # a bug in a sink: keep its traceback, end the stream cleanly
             self._sink_bug(exc)
             return
-        self._sunk()
+        self._unflushed = True
+        if not self._flush_due:  # else a flush is scheduled already (see _sunk)
+            self._sunk()
 
     def _sunk(self) -> None:
         """Items reached the sinks: flush them now, or once the flush interval has passed
@@ -775,12 +779,15 @@ class _Reader:
         session = self.session
         try:
             try:
-                message = decode(frame)
-            except FrameError as exc:
-                logger.warning(
-                    "stream %s: %s socket: undecodable frame: %s", session.stream_id, self.name, exc
-                )
-                return
+                message = decode_or_raise(frame)
+            except DECODE_ERRORS:
+                try:
+                    message = decode(frame)  # raises the error that explains it
+                except FrameError as exc:
+                    logger.warning(
+                        "stream %s: %s socket: undecodable frame: %s", session.stream_id, self.name, exc
+                    )
+                    return
             if self.signaling:
                 session._heard_signaling()
             if type(message) is not KeepAliveReq:  # every media frame takes this branch

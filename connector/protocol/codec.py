@@ -20,7 +20,7 @@ from .enums import MessageType
 from .errors import FrameError, UnknownMessageType
 from .messages import MESSAGE_TYPES, Message
 
-__all__ = ["decode", "encode"]
+__all__ = ["DECODE_ERRORS", "decode", "decode_or_raise", "encode"]
 
 _AnyMessage = Union[tuple(MESSAGE_TYPES.values())]  # type: ignore[valid-type]  # noqa: UP007 - built at runtime
 _decoder: msgspec.json.Decoder[Message] = msgspec.json.Decoder(_AnyMessage)
@@ -32,6 +32,14 @@ class _Envelope(msgspec.Struct):
 
 
 _envelope_decoder = msgspec.json.Decoder(_Envelope)
+
+decode_or_raise = _decoder.decode
+""":func:`decode` without its explanation of a failure, for the path every frame takes: it
+raises one of :data:`DECODE_ERRORS`; :func:`decode` of the same frame then raises the
+:class:`~.errors.FrameError` that says what is wrong with it."""
+
+DECODE_ERRORS = (msgspec.MsgspecError, RecursionError, MemoryError, UnicodeError)
+"""What :data:`decode_or_raise` raises for a frame that is not a message."""
 
 
 def decode(frame: str | bytes | bytearray | memoryview) -> Message:

@@ -134,3 +134,80 @@ def test_a_paced_loop_runs_io_and_timers(pair: tuple[socket.socket, socket.socke
         assert b"".join(loop.run_until_complete(exchange())) == b"\x00\x01\x02"
     finally:
         loop.close()
+
+
+@pytest.fixture
+def two_pairs() -> Iterator[list[tuple[socket.socket, socket.socket]]]:
+    pairs = [socket.socketpair() for _ in range(2)]
+    for a, b in pairs:
+        a.setblocking(False)
+        b.setblocking(False)
+    yield pairs
+    for a, b in pairs:
+        a.close()
+        b.close()
+
+
+def _watching(pairs: list[tuple[socket.socket, socket.socket]]) -> tuple[FakeTime, PacedSelector]:
+    """A paced selector on a fake clock, reading the first socket of every pair."""
+    time = FakeTime()
+    selector = PacedSelector(INTERVAL, clock=time.clock, sleep=time.sleep)
+    for reader, _ in pairs:
+        selector.register(reader, selectors.EVENT_READ)
+    return time, selector
+
+
+def test_a_spacing_that_gathered_one_sockets_io_only_ends(
+    two_pairs: list[tuple[socket.socket, socket.socket]],
+) -> None:
+    # Frames too sparse to gather: waiting out the interval would add a wake-up per frame.
+    time, selector = _watching(two_pairs)
+    (_, writer), _ = two_pairs
+    writer.send(b"frame")
+    selector.select(1.0)  # found at once: busy
+    assert len(selector.select(1.0)) == 1  # the interval waited out gathered one socket's I/O
+    assert time.slept == [pytest.approx(INTERVAL)]
+    selector.select(1.0)
+    assert time.slept == [pytest.approx(INTERVAL)]  # not spaced again
+    selector.close()
+
+
+def test_a_spacing_that_gathered_several_sockets_goes_on(
+    two_pairs: list[tuple[socket.socket, socket.socket]],
+) -> None:
+    time, selector = _watching(two_pairs)
+    for _, writer in two_pairs:
+        writer.send(b"frame")
+    selector.select(1.0)
+    assert len(selector.select(1.0)) == 2
+    assert len(selector.select(1.0)) == 2
+    assert time.slept == [pytest.approx(INTERVAL), pytest.approx(INTERVAL)]
+    selector.close()
+
+
+def test_a_poll_that_waited_half_the_interval_found_the_loop_idle(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    reader, writer = pair
+    time = FakeTime(step=INTERVAL / 2)  # each poll takes half the interval
+    selector = paced(time, reader)
+    writer.send(b"frame")
+    selector.select(1.0)
+    selector.select(1.0)
+    assert time.slept == []
+    selector.close()
+
+
+def test_several_sockets_after_a_long_idle_wait_are_not_spaced(
+    two_pairs: list[tuple[socket.socket, socket.socket]],
+) -> None:
+    time = FakeTime(step=INTERVAL)  # each poll waits the whole interval: the loop is idle
+    selector = PacedSelector(INTERVAL, clock=time.clock, sleep=time.sleep)
+    for reader, _ in two_pairs:
+        selector.register(reader, selectors.EVENT_READ)
+    for _, writer in two_pairs:
+        writer.send(b"frame")
+    assert len(selector.select(1.0)) == 2
+    selector.select(1.0)
+    assert time.slept == []
+    selector.close()

@@ -795,3 +795,22 @@ async def test_wss_is_verified_with_the_configured_ca(
     assert len(handshakes) == 1
     assert (untrusted.end_cause, untrusted.reconnects) == ("failed", 0)
     assert "TLS error: CERTIFICATE_VERIFY_FAILED" in untrusted.detail
+
+
+async def test_an_undecodable_frame_is_skipped_with_its_reason_and_the_stream_goes_on(
+    zoom: FakeZoom, peer: Peer, make_config: MakeConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    task = start(new_session(make_config(), peer.url("/signal")))
+    join = await zoom.join()
+    side = join.media["audio"]
+    with caplog.at_level(logging.WARNING, logger="connector.session"):
+        await side.ws.send('{"msg_type": 14, "content": {"data": 5}}')  # data is not base64
+        await side.ws.send("not json")
+        await audio(join, PCM[0])
+    await terminate(join)
+    summary = await result(task)
+    assert wav_frames(Path(summary.directory)) == PCM[0]
+    warnings = [r.getMessage() for r in caplog.records if "undecodable frame" in r.getMessage()]
+    assert len(warnings) == 2
+    assert "MEDIA_DATA_AUDIO (14) is malformed" in warnings[0]
+    assert "not JSON" in warnings[1]

@@ -32,6 +32,7 @@ from connector.sinks import SUMMARY_FILE, AudioFormat, Sink, StreamSinks, VideoF
 from connector.sinks.audio import PcmRecorder
 from connector.sinks.mixer import Mixer
 from connector.sinks.ogg import OPUS_RATE, opus_samples
+from connector.sinks.wav import WavWriter, wav_header
 
 from .conftest import read_json, read_jsonl
 
@@ -759,3 +760,15 @@ async def test_the_summary_counts_everything_the_sinks_wrote(tmp_path: Path) -> 
     assert data["files"] == ["audio.wav", "chat.jsonl", "video/", "stream.json"]
     assert "3 dropped" in summary.one_line()
     assert "2 reconnects" in summary.one_line()
+
+
+def test_the_header_patch_leaves_the_samples_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "audio.wav"
+    writer = WavWriter(path, 16000, 1)
+    data = bytes(range(256)) * 250  # 2 s of 16 kHz mono: the header is patched twice
+    for at in range(0, len(data), 640):
+        writer.write(data[at : at + 640])
+    assert path.read_bytes() == wav_header(16000, 1, len(data)) + data  # no close: as killed
+    writer.write(data[:640])
+    writer.close()
+    assert path.read_bytes() == wav_header(16000, 1, len(data) + 640) + data + data[:640]

@@ -259,6 +259,24 @@ def test_a_frame_cut_anywhere_is_handed_over_once_whole() -> None:
     on_a_loop(body)
 
 
+def test_messages_and_a_kept_frame_start_outlive_the_shared_read_buffer() -> None:
+    # Frames are cut where they lie in the read buffer every socket shares: what is handed
+    # over, and the start of a frame kept for the next read, must be copies.
+    whole = frame(Opcode.BINARY, b"\x01" * 200) + frame(Opcode.TEXT, b"y" * 300)
+
+    def body() -> None:
+        a, got_a, _ = open_socket()
+        b, got_b, _ = open_socket()
+        feed(a, whole[:-10])  # the binary message whole, the text one cut
+        feed(b, frame(Opcode.BINARY, b"\x02" * 600))  # the shared buffer is overwritten
+        feed(a, whole[-10:])
+        assert got_a == [b"\x01" * 200, "y" * 300]
+        assert got_b == [b"\x02" * 600]
+        assert type(got_a[0]) is bytes
+
+    on_a_loop(body)
+
+
 def test_invalid_utf8_fails_the_connection_with_1007() -> None:
     def body() -> None:
         ws, messages, transport = open_socket()

@@ -142,6 +142,9 @@ async def test_three_replicas_one_owner_and_handover_on_sigkill(
         owner = next(r for r in replicas if r.name == holder.owner)
         first_token = holder.token
         # Every replica got the webhook; the two that lost the lease never opened a socket.
+        # The owner may subscribe before the fan-out has answered the webhook: wait for the
+        # simulator's record of the delivery rather than assume it is there already.
+        await journal.wait_for(lambda r: r.stream_id == sid and r.kind == "delivery", timeout=20)
         deliveries = journal.select(stream_id=sid, kind="delivery")
         assert [d.detail["status"] for d in deliveries] == [200]
 
