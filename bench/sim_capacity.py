@@ -15,7 +15,7 @@ point also records how long the simulator waited for its CPU while another proce
 (``sim_cpu_wait``, from /proc/<pid>/schedstat): lateness measured on a busy machine is
 pessimistic.
 
-    python bench/sim_capacity.py [--streams 10,100,1000] [--window SECONDS] [--search]
+    python bench/sim_capacity.py [--streams 10,100,500,700,1000] [--window SECONDS] [--search]
 
 ``--search`` then looks upward from the largest passing point for the largest stream count
 that still passes (x1.25 steps, then halving the gap to within 5%). ``--name`` changes the
@@ -227,7 +227,7 @@ HEADER = (
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--streams", default="10,100,1000", help="load points, comma-separated")
+    parser.add_argument("--streams", default="10,100,500,700,1000", help="load points, comma-separated")
     parser.add_argument("--window", type=float, default=15.0, help="seconds measured per load point")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds between ramp and window")
     parser.add_argument("--ramp-per-stream", type=float, default=0.01, help="seconds between joins' readies")
