@@ -179,7 +179,7 @@ def _breakdown(data: dict[str, Any]) -> list[str]:
             _fmt(r["user_us"]),
             _fmt(r["system_us"]),
             _fmt(r["cpu_us"]),
-            _fmt(r["in_send_us"]),
+            _fmt(r["in_write_us"]),
             _fmt(r["cores_for_1000_streams"]),
             f"`{r['profile']}`" if r.get("profile") else "",
         ]
@@ -187,7 +187,7 @@ def _breakdown(data: dict[str, Any]) -> list[str]:
         for name, r in point["runs"].items()
     ]
     header = ["streams", "run", "frames", "user µs/frame", "system µs/frame", "CPU µs/frame",
-              "in send() µs", "cores for 1000 streams", "profile"]  # fmt: skip
+              "in write µs (floor: send())", "cores for 1000 streams", "profile"]  # fmt: skip
     return _table(header, rows) + _source(data)
 
 

@@ -4,8 +4,8 @@ For each load point, ``--repeat`` runs of each of two kinds of ``rtms-sim serve`
 in turn) under bench/loadgen.py (CPU 1), as bench/sim_capacity.py runs them (streams joined, a
 settle, then a steady window); the run with the median CPU per frame is reported for each:
 
-* **simulator**: the simulator as shipped, its audio ``send()`` calls timed
-  (bench/sim_probe.py ``send-time``);
+* **simulator**: the simulator as shipped, its socket writes timed (bench/sim_probe.py
+  ``write-time``: asyncio's transport ``write``, its checks and the ``send()`` system call);
 * **lean**: the same server with the audio pump's per-frame work cut to the least that sends a
   frame (bench/sim_probe.py ``lean``: no lateness record, no journal count, no script, pause or
   speaker checks, a fixed frame); an experiment that shows the cost of the server's
@@ -13,7 +13,8 @@ settle, then a steady window); the run with the median CPU per frame is reported
 
 and the send floor of bench/results/send_floor.json (a bare Python loop sending the same
 number of frames on plain sockets, bench/send_floor.py) beside them. Per frame: CPU (user and
-system, from the probe's ``os.times``), the time inside ``send()``, and what 1000 streams
+system, from the probe's ``os.times``), the time inside the write (for the floor: inside
+``send()``), and what 1000 streams
 (50,000 frames a second) would need at that cost, in cores.
 
 With ``--profile`` a further simulator run is sampled with py-spy for its window (when py-spy
@@ -157,19 +158,19 @@ def main(argv: list[str] | None = None) -> int:
     floor_file = RESULTS / "send_floor.json"
     floor = json.loads(floor_file.read_text()) if floor_file.exists() else None
     print("per audio frame, µs; cores: what 1000 streams (50,000 frames/s) need at that cost")
-    heads = ("user", "system", "cpu", "send()", "cores")
+    heads = ("user", "system", "cpu", "write", "cores")
     print(f"{'streams':>7} {'run':>10} {'frames':>8} " + " ".join(f"{h:>6}" for h in heads))
     points = []
     for n in (int(s) for s in args.streams.split(",") if s.strip()):
         # Runs alternate (simulator, lean, simulator, lean, ...): this machine's speed drifts
         # between runs, and each kind's median is reported with every run kept.
-        runs: dict[str, list[dict[str, Any]]] = {"send-time": [], "lean": []}
+        runs: dict[str, list[dict[str, Any]]] = {"write-time": [], "lean": []}
         for _ in range(args.repeat):
             for mode, kept in runs.items():
                 kept.append(run(n, mode, window=args.window, settle=args.settle, profile=False))
-        rows = [("simulator", _median(runs["send-time"])), ("lean", _median(runs["lean"]))]
+        rows = [("simulator", _median(runs["write-time"])), ("lean", _median(runs["lean"]))]
         if args.profile:  # a run of its own: sampling slows the process it samples
-            profiled = run(n, "send-time", window=args.window, settle=args.settle, profile=True)
+            profiled = run(n, "write-time", window=args.window, settle=args.settle, profile=True)
             rows[0][1]["profile"] = profiled.get("profile")
         if floor is not None:
             nearest = min(floor["points"], key=lambda p: abs(p["streams"] - n))
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                         "user_us": nearest["user_us_per_frame"],
                         "system_us": nearest["system_us_per_frame"],
                         "cpu_us": nearest["cpu_us_per_frame"],
-                        "in_send_us": nearest["in_send_us_per_frame"],
+                        "in_write_us": nearest["in_send_us_per_frame"],  # a bare send()
                         "cores_for_1000_streams": round(
                             nearest["cpu_us_per_frame"] * FRAMES_PER_SECOND_AT_TARGET / 1e6, 2
                         ),
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, r in rows:
             print(
                 f"{n:>7} {name:>10} {r['frames']:>8} {r['user_us']:>6.2f} {r['system_us']:>6.2f}"
-                f" {r['cpu_us']:>6.2f} {r['in_send_us']:>6.2f} {r['cores_for_1000_streams']:>6.2f}",
+                f" {r['cpu_us']:>6.2f} {r['in_write_us']:>6.2f} {r['cores_for_1000_streams']:>6.2f}",
                 flush=True,
             )
         points.append({"streams": n, "runs": {name: r for name, r in rows}})

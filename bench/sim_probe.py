@@ -2,8 +2,9 @@
 
     python bench/sim_probe.py MODE serve [rtms-sim serve options]
 
-MODE ``send-time`` times every ``send()`` of a media frame on its socket (``perf_counter``
-around the call, otherwise the simulator's own code path). MODE ``lean`` replaces the audio
+MODE ``write-time`` times every write to a socket transport (``perf_counter`` around asyncio's
+``write``: its checks, then the ``send()`` system call; media frames are almost all of them),
+otherwise the simulator's own code path. MODE ``lean`` replaces the audio
 pump's per-frame work with the least that still sends a frame on the same grid through the
 same sockets: a fixed silent frame, no paced-lateness record, no journal count, no
 pause/speaker/script checks. It is an experiment, not a simulator: its frames are not Zoom's
@@ -11,8 +12,8 @@ pause/speaker/script checks. It is an experiment, not a simulator: its frames ar
 loop, timer wheel, transport checks, system call) costs per frame.
 
 SIGUSR2 opens a window; SIGUSR1 closes it and appends one JSON line to ``$RTMS_BENCH_PROBE_OUT``:
-the mode, the frames sent, and per frame the seconds in ``send()`` and the process's user and
-system CPU.
+the mode, the writes made, and per write the seconds in it and the process's user and system
+CPU.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import os
 import signal
 import sys
 import time
+from asyncio import selector_events
 from typing import Any
 
 from simulator import cli
@@ -29,46 +31,23 @@ from simulator import peer as peer_module
 from simulator import stream as stream_module
 
 MODE = sys.argv[1]
-_window: dict[str, Any] = {"sends": 0, "in_send": 0.0}
+_window: dict[str, Any] = {"sends": 0, "in_write": 0.0}
 _clock = time.perf_counter
-_LEN_16 = peer_module._LEN_16
+_write = selector_events._SelectorSocketTransport.write
+_init = peer_module.Peer.__init__
 
 
-def _timed_send_encoded_media(self: peer_module.Peer, data: bytes, kind: str, due: float) -> None:
-    """Peer.send_encoded_media's direct path with the send() timed; the rest as it is."""
-    if self.gone:
-        return
-    machine = self.machine
-    if machine.state is not peer_module._STREAMING or machine.machine is not peer_module.MEDIA:
-        machine.fire(peer_module.Trigger.MEDIA)
-    transport = self._transport
-    sock = self._sock
-    if (
-        self._pending
-        or sock is None
-        or transport is None
-        or transport.get_write_buffer_size()
-        or transport.is_closing()
-        or self.ws.closed
-        or self._protocol.writing_paused
-        or len(data) >= 65536
-    ):
-        if not self._write_now(data):
-            self._put((data, kind, due))
-            return
-    else:
-        frame = _LEN_16(self._first_byte, 126, len(data)) + data
-        started = _clock()
-        try:
-            sent = sock.send(frame)
-        except (BlockingIOError, InterruptedError, OSError):
-            sent = 0
-        _window["in_send"] += _clock() - started
-        _window["sends"] += 1
-        if sent < len(frame):
-            transport.write(frame[sent:])
-    if MODE != "lean" and self._pacing is not None:
-        self._pacing.record(kind, due)
+def _timed_write(self: Any, data: Any) -> None:
+    """The socket transport's write (asyncio's checks, then its send() system call), timed."""
+    started = _clock()
+    _write(self, data)
+    _window["in_write"] += _clock() - started
+    _window["sends"] += 1
+
+
+def _init_without_pacing(self: peer_module.Peer, *args: Any, **kwargs: Any) -> None:
+    _init(self, *args, **kwargs)
+    self._pacing = None  # the lean run records no lateness
 
 
 def _lean_fire(self: Any, index: int) -> bool:
@@ -83,7 +62,7 @@ def _lean_fire(self: Any, index: int) -> bool:
 
 
 def _open(*_: object) -> None:
-    _window.update(sends=0, in_send=0.0, times=os.times())
+    _window.update(sends=0, in_write=0.0, times=os.times())
 
 
 def _close(*_: object) -> None:
@@ -93,7 +72,7 @@ def _close(*_: object) -> None:
     record = {
         "mode": MODE,
         "frames": _window["sends"],
-        "in_send_us": round(_window["in_send"] / n * 1e6, 2),
+        "in_write_us": round(_window["in_write"] / n * 1e6, 2),
         "user_us": round((after.user - before.user) / n * 1e6, 2),
         "system_us": round((after.system - before.system) / n * 1e6, 2),
     }
@@ -101,10 +80,11 @@ def _close(*_: object) -> None:
         out.write(json.dumps(record) + "\n")
 
 
-if MODE not in ("send-time", "lean"):
-    sys.exit(f"sim_probe: unknown mode {MODE!r} (send-time or lean)")
-peer_module.Peer.send_encoded_media = _timed_send_encoded_media  # type: ignore[method-assign]
+if MODE not in ("write-time", "lean"):
+    sys.exit(f"sim_probe: unknown mode {MODE!r} (write-time or lean)")
+selector_events._SelectorSocketTransport.write = _timed_write  # type: ignore[method-assign]
 if MODE == "lean":
+    peer_module.Peer.__init__ = _init_without_pacing  # type: ignore[method-assign]
     stream_module._AudioPump._fire = _lean_fire  # type: ignore[method-assign]
 signal.signal(signal.SIGUSR2, _open)
 signal.signal(signal.SIGUSR1, _close)

@@ -288,9 +288,7 @@ class RealClock(Clock):
     def _run_slot(self, slot: int) -> None:
         """Run the tickers due by grid point ``slot``, each then put in the list of its next
         call (a later point: a ticker runs once per loop turn at most)."""
-        slots = self._slots
-        slack = self.slack
-        for ticker in slots.pop(slot, ()):
+        for ticker in self._slots.pop(slot, ()):
             if ticker.cancelled:
                 continue
             index = ticker.index
@@ -309,15 +307,7 @@ class RealClock(Clock):
                 continue
             index += 1
             ticker.index = index
-            due = ticker.start + index * ticker.step
-            # _enlist, inline: this runs for every media frame
-            nxt = math.ceil(due / slack)
-            members = slots.get(nxt)
-            if members is None:
-                self.call_at(max(due, nxt * slack), partial(self._run_slot, nxt))
-                slots[nxt] = [ticker]
-            else:
-                members.append(ticker)
+            self._enlist(ticker, ticker.start + index * ticker.step)
 
     def _reserve(self, count: int) -> int:
         first = self._order

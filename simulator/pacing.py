@@ -113,17 +113,7 @@ class Pacing:
         if histogram is None:
             histogram = self._kinds[kind] = Histogram()
             self.totals.setdefault(kind, 0)
-        # Histogram.add, inline: this runs for every media frame
-        value = (self._now() if at is None else at) - due
-        index = int(value * histogram._scale)
-        if index < 0:
-            index = 0
-        elif index >= histogram._fine:
-            index = min(histogram._fine + int((value - histogram.limit) / histogram.coarse), histogram._last)
-        histogram._counts[index] += 1
-        histogram.count += 1
-        if value > histogram.max:
-            histogram.max = value
+        histogram.add((self._now() if at is None else at) - due)
         self.totals[kind] += 1
 
     def report(self) -> dict[str, Any]:

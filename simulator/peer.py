@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import struct
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -115,10 +114,6 @@ class Peer:
         # a compressed frame needs aiohttp's compressor, so those always take the queue.
         self._direct = not ws.compress
         self._transport = request.transport  # closing for good once the connection is lost
-        # Media frames go straight to the socket when asyncio's buffer is empty (as the
-        # transport's own write does first); only a plain-socket transport is written that way.
-        sock = getattr(self._transport, "_sock", None) if self._direct else None
-        self._sock: socket.socket | None = sock if isinstance(sock, socket.socket) else None
         self._protocol = request.protocol
         self._pending = 0  # items queued or being written by the writer task
         self._outbox: asyncio.Queue[_Item] = asyncio.Queue()
@@ -168,35 +163,9 @@ class Peer:
         # streaming on it: only other states need the table, which may refuse the frame.
         if machine.state is not _STREAMING or machine.machine is not MEDIA:
             machine.fire(Trigger.MEDIA)
-        # _write_now, inline, with the socket written directly (this runs for every media
-        # frame): nothing queued before it, the socket open and not pushing back, asyncio's
-        # own buffer empty. What the socket does not take, the transport takes and sends later.
-        transport = self._transport
-        sock = self._sock
-        if (
-            self._pending
-            or sock is None
-            or transport is None  # never with a socket: for the type checker
-            or transport.get_write_buffer_size()
-            or transport.is_closing()
-            or self.ws.closed
-            or self._protocol.writing_paused
-        ):
-            if not self._write_now(data):
-                self._put((data, kind, due))
-                return
-        else:
-            n = len(data)
-            first = self._first_byte
-            frame = (_LEN_16(first, 126, n) if 125 < n < 65536 else _header(first, n)) + data
-            try:
-                sent = sock.send(frame)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError:
-                sent = 0  # the transport meets the same error and reports it in its own way
-            if sent < len(frame):
-                transport.write(frame[sent:])
+        if not self._write_now(data):
+            self._put((data, kind, due))
+            return
         if self._pacing is not None:
             self._pacing.record(kind, due)
 
@@ -213,9 +182,7 @@ class Peer:
             or self._protocol.writing_paused
         ):
             return False
-        n = len(data)
-        header = _LEN_16(self._first_byte, 126, n) if 125 < n < 65536 else _header(self._first_byte, n)
-        transport.write(header + data)
+        transport.write(_header(self._first_byte, len(data)) + data)
         return True
 
     def _put(self, item: _Item) -> None:
@@ -276,7 +243,6 @@ class Peer:
 
     def stop_writer(self) -> None:
         self._direct = False  # nothing is written any more, directly or not
-        self._sock = None
         self._writer.cancel()
 
     def __repr__(self) -> str:

@@ -691,33 +691,18 @@ class _AudioPump(_Pump):
         self.multi = multi
         self._counted = (timeline.stream.stream_id, "audio")  # the journal's media count key
 
-    def _fire(self, index: int) -> bool:
-        # _Pump._fire with _emit and _over inline, for the mixed-audio frame: this runs for
-        # every audio frame of every stream.
-        peer = self.peer
+    def _emit(self, index: int, script_t: float) -> bool:
         timeline = self.timeline
         stream = timeline.stream
-        state = stream.state
-        if peer.gone or state is _TERMINATING or state is _TERMINATED:
-            timeline._stopped(peer, MediaType.AUDIO)
-            return False
-        step = self.step
-        if not stream.paused:
-            if self.multi:
-                timeline._send_speaker_audio(peer, self.source, index * step)
-            else:
-                started = stream.media_started_at
-                assert started is not None
-                script_t = index * step
-                due = started + script_t
-                # The frame is its encoding with this timestamp: the rest is kept per PCM frame.
-                pcm = self.source.mixed_frame(script_t)
-                head, tail = _TEMPLATES.get(pcm) or _mixed_audio(pcm)
-                peer.send_encoded_media(head + b"%d" % timeline.clock.epoch_ms_at(due) + tail, "audio", due)
-                timeline.journal.media_counts[self._counted] += 1
-        index += 1
-        self.index = index
-        if index * step >= stream.script.duration or peer.gone:
-            timeline._stopped(peer, MediaType.AUDIO)
-            return False
+        if stream.paused:
+            return True
+        if self.multi:
+            timeline._send_speaker_audio(self.peer, self.source, script_t)
+            return True
+        assert stream.media_started_at is not None
+        due = stream.media_started_at + script_t
+        # The frame is its encoding with this timestamp: the rest is kept per PCM frame.
+        head, tail = _mixed_audio(self.source.mixed_frame(script_t))
+        self.peer.send_encoded_media(head + b"%d" % timeline.clock.epoch_ms_at(due) + tail, "audio", due)
+        timeline.journal.media_counts[self._counted] += 1
         return True

@@ -42,9 +42,10 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
     b.close()
 
 
-def paced(time: FakeTime, reader: socket.socket) -> PacedSelector:
+def paced(time: FakeTime, *readers: socket.socket) -> PacedSelector:
     selector = PacedSelector(INTERVAL, clock=time.clock, sleep=time.sleep)
-    selector.register(reader, selectors.EVENT_READ)
+    for reader in readers:
+        selector.register(reader, selectors.EVENT_READ)
     return selector
 
 
@@ -148,20 +149,12 @@ def two_pairs() -> Iterator[list[tuple[socket.socket, socket.socket]]]:
         b.close()
 
 
-def _watching(pairs: list[tuple[socket.socket, socket.socket]]) -> tuple[FakeTime, PacedSelector]:
-    """A paced selector on a fake clock, reading the first socket of every pair."""
-    time = FakeTime()
-    selector = PacedSelector(INTERVAL, clock=time.clock, sleep=time.sleep)
-    for reader, _ in pairs:
-        selector.register(reader, selectors.EVENT_READ)
-    return time, selector
-
-
 def test_a_spacing_that_gathered_one_sockets_io_only_ends(
     two_pairs: list[tuple[socket.socket, socket.socket]],
 ) -> None:
     # Frames too sparse to gather: waiting out the interval would add a wake-up per frame.
-    time, selector = _watching(two_pairs)
+    time = FakeTime()
+    selector = paced(time, *(reader for reader, _ in two_pairs))
     (_, writer), _ = two_pairs
     writer.send(b"frame")
     selector.select(1.0)  # found at once: busy
@@ -175,7 +168,8 @@ def test_a_spacing_that_gathered_one_sockets_io_only_ends(
 def test_a_spacing_that_gathered_several_sockets_goes_on(
     two_pairs: list[tuple[socket.socket, socket.socket]],
 ) -> None:
-    time, selector = _watching(two_pairs)
+    time = FakeTime()
+    selector = paced(time, *(reader for reader, _ in two_pairs))
     for _, writer in two_pairs:
         writer.send(b"frame")
     selector.select(1.0)
