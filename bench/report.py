@@ -55,6 +55,14 @@ def _source(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def _ramp(point: dict[str, Any]) -> str:
+    """Lateness while the point's streams were being created (not measured before it was)."""
+    ramp = point.get("ramp_lateness_ms")
+    if not ramp:
+        return "-"
+    return f"{_fmt(ramp.get('p99_ms'))} / {_fmt(ramp.get('max_ms'))}"
+
+
 def _capacity(data: dict[str, Any]) -> list[str]:
     rows = [
         [
@@ -67,12 +75,14 @@ def _capacity(data: dict[str, Any]) -> list[str]:
             _fmt(p.get("p99_ms")),
             _fmt(p.get("max_ms")),
             _fmt(p.get("frames_lost")),
+            _ramp(p),
             _fmt(p.get("pass")),
         ]
         for p in data.get("points", [])
     ]
     header = ["streams", "frames/s", "simulator cores", "CPU µs/frame", "CPU ms per stream-second",
-              "lateness p50 ms", "p99 ms", "max ms", "frames lost", "target"]  # fmt: skip
+              "lateness p50 ms", "p99 ms", "max ms", "frames lost", "while joining: p99 / max ms",
+              "target"]  # fmt: skip
     return _table(header, rows) + _source(data)
 
 
@@ -191,9 +201,37 @@ def _breakdown(data: dict[str, Any]) -> list[str]:
     return _table(header, rows) + _source(data)
 
 
+def _script_gen(data: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            _fmt(p["duration_s"], 0),
+            _fmt(p["utterances"]),
+            _fmt(p["fakers_sentence_ms"]),
+            _fmt(p["shipped_ms"]),
+            _fmt(p["ratio"], 3),
+            "yes" if p["same_scripts"] else "NO",
+        ]
+        for p in data.get("points", [])
+    ]
+    header = ["meeting s", "utterances", "with Faker's sentence() ms", "shipped ms", "ratio",
+              "same scripts"]  # fmt: skip
+    return _table(header, rows) + _source(data)
+
+
 SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
     ("sim_capacity", "Simulator capacity (after)", _capacity),
     ("sim_capacity_before", "Simulator capacity (before the changes)", _capacity),
+    (
+        "sim_capacity_xeon",
+        "Simulator capacity on a second machine (scripts generated off the loop)",
+        _capacity,
+    ),
+    (
+        "sim_capacity_xeon_before",
+        "Simulator capacity on the second machine (before: scripts on the loop)",
+        _capacity,
+    ),
+    ("script_gen", "Stream creation: generating an hour-long script (bench/script_gen.py)", _script_gen),
     ("sim_breakdown", "Simulator: where the CPU per frame goes (bench/sim_breakdown.py)", _breakdown),
     ("send_floor", "Send floor: a bare Python sender on plain sockets (bench/send_floor.py)", _floor),
     ("connector_vs_sdk", "Connector against Zoom's official SDK (after)", _versus),

@@ -271,6 +271,9 @@ async def _serve(config: SimulatorConfig, args: argparse.Namespace, scenario: sc
         # A serving process paces its garbage collection (simulator/collector.py).
         collector = Collector(lambda: not any(s.live for s in sim.engine.streams.values()))
         collector.start()
+        # Stream scripts are generated in a worker thread (control.py): the loop pacing the
+        # frames waits at most this long for the interpreter while one is (default: 5 ms).
+        sys.setswitchinterval(0.001)
         print(f"control   {sim.http_url}/_sim/streams", flush=True)
         print(f"signaling {sim.signaling_url('ws')}", flush=True)
         if sim.tls_port is not None:

@@ -17,6 +17,7 @@ Routes: ``GET /_sim/health``; ``GET|POST /_sim/streams``, ``GET /_sim/streams/{i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from connector.protocol import MediaType, Product, StopReason
 from . import scenario as sc
 from .clock import ManualClock
 from .driver import Driver, DriverError
+from .speech import generate_script
 
 if TYPE_CHECKING:
     from .server import Simulator
@@ -123,12 +125,19 @@ async def _start_stream(request: web.Request) -> web.Response:
     body = await _json_body(request)
     try:
         product = Product(body.get("product", "meeting"))
-        stream = sim.start_stream(
-            product=product,
-            webhook_url=body.get("webhook_url"),
+        # An hour-long script is a thousand sentences: generated in a worker thread, so the
+        # streams being paced get the interpreter back at every switch interval instead of
+        # waiting for the whole script.
+        script = await asyncio.to_thread(
+            generate_script,
             seed=int(body.get("seed", 0)),
             participants=int(body.get("participants", 3)),
             duration=float(body.get("duration", 20.0)),
+        )
+        stream = sim.start_stream(
+            product=product,
+            webhook_url=body.get("webhook_url"),
+            script=script,
             scheme=str(body.get("scheme", "ws")),
         )
     except (ValueError, TypeError) as exc:

@@ -26,7 +26,7 @@ from .journal import Journal
 from .oauth import TokenStore
 from .rest import add_rest_routes
 from .scenario import Scenario
-from .speech import generate_script
+from .speech import MeetingScript, generate_script
 from .stream import SimStream
 from .tls import TestAuthority, create_authority
 from .webhooks import WebhookSender, rtms_payload
@@ -141,9 +141,14 @@ class Simulator:
         duration: float = 20.0,
         scheme: str = "ws",
         instance_id: str | None = None,
+        script: MeetingScript | None = None,
     ) -> SimStream:
-        """Start a meeting's stream: create it and send ``*.rtms_started`` to ``webhook_url``."""
-        script = generate_script(seed=seed, participants=participants, duration=duration)
+        """Start a meeting's stream: create it and send ``*.rtms_started`` to ``webhook_url``.
+
+        Its script is generated from ``seed``, ``participants`` and ``duration`` unless given
+        (``script``, as the control API passes one it generated off the event loop)."""
+        if script is None:
+            script = generate_script(seed=seed, participants=participants, duration=duration)
         stream = self.engine.create_stream(
             product=product,
             script=script,

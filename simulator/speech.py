@@ -10,7 +10,9 @@ from __future__ import annotations
 import bisect
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from faker import Faker
 
@@ -91,6 +93,7 @@ def generate_script(
         raise ValueError("duration must be a positive, finite number of seconds")
     fake = Faker(locale)
     fake.seed_instance(seed)
+    sentence = _sentences(fake)
     rng = random.Random(seed)
     people: list[Participant] = []
     for i in range(participants):
@@ -108,7 +111,7 @@ def generate_script(
     t = 0.5
     last_speaker: int | None = None
     while True:
-        text = fake.sentence(nb_words=rng.randint(5, 12))
+        text = sentence(rng.randint(5, 12))
         end = round(t + len(text.split()) * _SECONDS_PER_WORD + 0.2, 3)
         if end > duration - 0.2:
             break
@@ -123,3 +126,27 @@ def generate_script(
         last_speaker = speaker.user_id
         t = end + rng.choice((0.2, 0.3, 0.4, 0.6))
     return MeetingScript(tuple(people), tuple(utterances), float(duration))
+
+
+def _sentences(fake: Faker) -> Callable[[int], str]:
+    """``fake.sentence(nb_words=n)`` as a function of ``n``: the same draws from the same
+    generator, so the same text for the same seed, without Faker's per-call lookups (an
+    hour-long script is a thousand sentences, and generating it holds up every stream the
+    simulator is pacing). A locale whose word list is weighted keeps Faker's own method."""
+    provider: Any = cast(Any, fake.sentence).__self__
+    words = provider.get_words_list()
+    if not isinstance(words, (list, tuple)) or not words:
+        return lambda n: str(fake.sentence(nb_words=n))
+    draw = provider.generator.random
+    randint, choice, choices = draw.randint, draw.choice, draw.choices
+    join = provider.word_connector.join
+    punctuation = provider.sentence_punctuation
+
+    def sentence(n: int) -> str:
+        # BaseProvider.randomize_nb_elements(n, min=1), then lorem's words() and sentence()
+        count = max(int(n * randint(60, 140) / 100), 1)
+        picked = [choice(words)] if count == 1 else choices(words, k=count)
+        picked[0] = picked[0].title()
+        return str(join(picked) + punctuation)
+
+    return sentence

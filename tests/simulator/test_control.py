@@ -14,6 +14,7 @@ from connector.protocol import SignalingHandshakeResp, StopReason, StreamState, 
 from simulator.clock import ManualClock
 from simulator.config import SimulatorConfig
 from simulator.server import Simulator
+from simulator.speech import generate_script
 
 from .harness import Clients, verify
 from .probe import Join
@@ -48,7 +49,9 @@ async def test_create_list_join_and_stop_a_stream(
     assert payload["meeting_uuid"] == created["meeting_uuid"]
     assert payload["server_urls"] == created["server_urls"] == sim.signaling_url()
     assert (created["product"], created["state"], created["stop_reason"]) == ("meeting", "INACTIVE", None)
-    assert len(created["participants"]) == 2
+    # the seeded meeting, whichever thread generated its script
+    seeded = generate_script(seed=5, participants=2, duration=30.0)
+    assert [p["user_name"] for p in created["participants"]] == [p.user_name for p in seeded.participants]
     started = await receiver.wait_for("meeting.rtms_started")
     verify(sim, started)
     assert started.payload == payload  # what the control API reports is what the app was sent
