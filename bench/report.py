@@ -218,6 +218,23 @@ def _script_gen(data: dict[str, Any]) -> list[str]:
     return _table(header, rows) + _source(data)
 
 
+def _steadiness(data: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            _fmt(c["cpu"]),
+            _fmt(c["slices"]),
+            _fmt(c["median_per_slice"], 0),
+            f"{c['share_under_60pct']:.1%}",
+            f"{c['share_under_30pct']:.1%}",
+            f"{c['slowest_vs_median']:.1%}",
+        ]
+        for c in data.get("cpus", [])
+    ]
+    header = ["CPU", "10 ms slices", "loops per slice (median)", "slices < 60 % of it", "slices < 30 %",
+              "slowest slice"]  # fmt: skip
+    return _table(header, rows) + _source(data)
+
+
 SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
     ("sim_capacity", "Simulator capacity (after)", _capacity),
     ("sim_capacity_before", "Simulator capacity (before the changes)", _capacity),
@@ -232,6 +249,11 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
         _capacity,
     ),
     ("script_gen", "Stream creation: generating an hour-long script (bench/script_gen.py)", _script_gen),
+    (
+        "cpu_steadiness",
+        "Second machine's CPUs: a fixed loop per 10 ms (bench/cpu_steadiness.py)",
+        _steadiness,
+    ),
     ("sim_breakdown", "Simulator: where the CPU per frame goes (bench/sim_breakdown.py)", _breakdown),
     ("send_floor", "Send floor: a bare Python sender on plain sockets (bench/send_floor.py)", _floor),
     ("connector_vs_sdk", "Connector against Zoom's official SDK (after)", _versus),
