@@ -255,6 +255,7 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
         _steadiness,
     ),
     ("sim_breakdown", "Simulator: where the CPU per frame goes (bench/sim_breakdown.py)", _breakdown),
+    ("sim_breakdown_xeon", "Second machine: the CPU per frame, and the frame path flattened", _breakdown),
     ("send_floor", "Send floor: a bare Python sender on plain sockets (bench/send_floor.py)", _floor),
     ("connector_vs_sdk", "Connector against Zoom's official SDK (after)", _versus),
     ("connector_vs_sdk_before", "Connector against Zoom's official SDK (before the changes)", _versus),

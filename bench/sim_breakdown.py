@@ -1,6 +1,6 @@
 """Where the simulator's CPU per audio frame goes, and how far it is from the floor.
 
-For each load point, ``--repeat`` runs of each of two kinds of ``rtms-sim serve`` (CPU 0, taken
+For each load point, ``--repeat`` runs of each of three kinds of ``rtms-sim serve`` (CPU 0, taken
 in turn) under bench/loadgen.py (CPU 1), as bench/sim_capacity.py runs them (streams joined, a
 settle, then a steady window); the run with the median CPU per frame is reported for each:
 
@@ -10,6 +10,12 @@ settle, then a steady window); the run with the median CPU per frame is reported
   frame (bench/sim_probe.py ``lean``: no lateness record, no journal count, no script, pause or
   speaker checks, a fixed frame); an experiment that shows the cost of the server's
   architecture itself (asyncio loop, timer wheel, transport checks);
+* **flat**: the same server with every audio pump on one list per millisecond, run by one
+  ticker in one loop with the whole frame path written out flat (bench/sim_probe.py ``flat``:
+  the shipped frames, checks, lateness record and journal count, then one ``send()`` on the
+  socket when asyncio's transport holds nothing for it); an experiment that shows how far
+  flattening the frame path inside the asyncio loop goes. Its write time is not measured
+  (the probe times the transport's write, which this run mostly skips);
 
 and the send floor of bench/results/send_floor.json (a bare Python loop sending the same
 number of frames on plain sockets, bench/send_floor.py) beside them. Per frame: CPU (user and
@@ -151,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=float, default=12.0, help="seconds measured per run")
     parser.add_argument("--settle", type=float, default=4.0, help="seconds between the joins and the window")
     parser.add_argument("--profile", action="store_true", help="sample the simulator run with py-spy")
+    parser.add_argument("--name", default="sim_breakdown", help="results file name")
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of each kind per load point (median kept)"
     )
@@ -164,11 +171,15 @@ def main(argv: list[str] | None = None) -> int:
     for n in (int(s) for s in args.streams.split(",") if s.strip()):
         # Runs alternate (simulator, lean, simulator, lean, ...): this machine's speed drifts
         # between runs, and each kind's median is reported with every run kept.
-        runs: dict[str, list[dict[str, Any]]] = {"write-time": [], "lean": []}
+        runs: dict[str, list[dict[str, Any]]] = {"write-time": [], "lean": [], "flat": []}
         for _ in range(args.repeat):
             for mode, kept in runs.items():
                 kept.append(run(n, mode, window=args.window, settle=args.settle, profile=False))
-        rows = [("simulator", _median(runs["write-time"])), ("lean", _median(runs["lean"]))]
+        rows = [
+            ("simulator", _median(runs["write-time"])),
+            ("lean", _median(runs["lean"])),
+            ("flat", _median(runs["flat"])),
+        ]
         if args.profile:  # a run of its own: sampling slows the process it samples
             profiled = run(n, "write-time", window=args.window, settle=args.settle, profile=True)
             rows[0][1]["profile"] = profiled.get("profile")
@@ -196,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         points.append({"streams": n, "runs": {name: r for name, r in rows}})
-    path = write_result("sim_breakdown", {"window_seconds": args.window, "points": points})
+    path = write_result(args.name, {"window_seconds": args.window, "points": points})
     print(f"wrote {path}")
     return 0
 

@@ -19,6 +19,7 @@ CPU.
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import sys
@@ -27,6 +28,7 @@ from asyncio import selector_events
 from typing import Any
 
 from simulator import cli
+from simulator import clock as clock_module
 from simulator import peer as peer_module
 from simulator import stream as stream_module
 
@@ -61,6 +63,106 @@ def _lean_fire(self: Any, index: int) -> bool:
     return True
 
 
+class _FlatLane:
+    """MODE ``flat``: every audio pump of the process on one list per millisecond, run by one
+    clock ticker per millisecond in one loop, with the frame path written out flat: the same
+    checks, frame bytes, lateness record and journal count as the shipped pump, then one
+    ``send()`` on the socket when asyncio's transport has nothing buffered for it (otherwise
+    the peer's own path). An experiment: how far flattening the path inside the asyncio loop
+    goes, against the shipped simulator, the lean run and the bare floor."""
+
+    def __init__(self) -> None:
+        self.slots: dict[int, list[Any]] = {}
+        self.ticker: Any = None
+
+    def add(self, pump: Any, due: float) -> None:
+        slot = math.ceil(due * 1000.0)
+        members = self.slots.get(slot)
+        if members is None:
+            self.slots[slot] = [pump]
+        else:
+            members.append(pump)
+        if self.ticker is None:
+            clock = pump.timeline.clock
+            self.ticker = clock.call_periodic(0.0, 0.001, slot, self.tick)
+
+    def tick(self, slot: int) -> bool:
+        pumps = self.slots.pop(slot, None)
+        if not pumps:
+            return True
+        streaming, media_machine, audio = (
+            peer_module._STREAMING,
+            peer_module.MEDIA,
+            stream_module.MediaType.AUDIO,
+        )
+        mixed_audio, header, add = stream_module._mixed_audio, peer_module._header, self.add
+        sent = 0
+        for pump in pumps:
+            if pump._ticker.cancelled:  # the pump was cancelled (its peer detached, ...)
+                continue
+            peer = pump.peer
+            timeline = pump.timeline
+            stream = timeline.stream
+            index = pump.index
+            if peer.gone or not stream.live:
+                timeline._stopped(peer, audio)
+                continue
+            script_t = index * pump.step
+            if stream.paused or pump.multi:
+                if pump.multi and not stream.paused:
+                    timeline._send_speaker_audio(peer, pump.source, script_t)
+            else:
+                due = stream.media_started_at + script_t
+                head, tail = mixed_audio(pump.source.mixed_frame(script_t))
+                data = head + b"%d" % timeline.clock.epoch_ms_at(due) + tail
+                machine = peer.machine
+                if machine.state is not streaming or machine.machine is not media_machine:
+                    machine.fire(peer_module.Trigger.MEDIA)
+                transport = peer._transport
+                if (
+                    peer._pending
+                    or not peer._direct
+                    or transport is None
+                    or transport.get_write_buffer_size()
+                ):
+                    peer.send_encoded_media(data, "audio", due)
+                else:
+                    frame = header(peer._first_byte, len(data)) + data
+                    try:
+                        done = transport._sock.send(frame)
+                    except (BlockingIOError, InterruptedError):
+                        done = 0
+                    except OSError:
+                        peer.send_encoded_media(data, "audio", due)
+                        done = len(frame)
+                    if done < len(frame):
+                        transport.write(frame[done:])
+                    if peer._pacing is not None:
+                        peer._pacing.record("audio", due)
+                    sent += 1
+                timeline.journal.media_counts[pump._counted] += 1
+            index += 1
+            pump.index = index
+            if index * pump.step >= stream.script.duration:
+                timeline._stopped(peer, audio)
+                continue
+            add(pump, stream.media_started_at + index * pump.step)
+        _window["sends"] += sent
+        return True
+
+
+_lane = _FlatLane()
+
+
+def _flat_arm(self: Any) -> bool:
+    if self._over(self.index):
+        return False
+    started = self.timeline.stream.media_started_at
+    self._ticker = clock_module.Ticker(0.0, 0.0, 0, lambda _: False)  # stands for the lane: cancel()
+    _lane.add(self, started + self.index * self.step)
+    return True
+
+
 def _open(*_: object) -> None:
     _window.update(sends=0, in_write=0.0, times=os.times())
 
@@ -80,12 +182,14 @@ def _close(*_: object) -> None:
         out.write(json.dumps(record) + "\n")
 
 
-if MODE not in ("write-time", "lean"):
-    sys.exit(f"sim_probe: unknown mode {MODE!r} (write-time or lean)")
+if MODE not in ("write-time", "lean", "flat"):
+    sys.exit(f"sim_probe: unknown mode {MODE!r} (write-time, lean or flat)")
 selector_events._SelectorSocketTransport.write = _timed_write  # type: ignore[method-assign]
 if MODE == "lean":
     peer_module.Peer.__init__ = _init_without_pacing  # type: ignore[method-assign]
     stream_module._AudioPump._fire = _lean_fire  # type: ignore[method-assign]
+if MODE == "flat":
+    stream_module._AudioPump.arm = _flat_arm  # type: ignore[method-assign]
 signal.signal(signal.SIGUSR2, _open)
 signal.signal(signal.SIGUSR1, _close)
 sys.exit(cli.main(sys.argv[2:]))
