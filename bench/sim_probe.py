@@ -9,7 +9,14 @@ pump's per-frame work with the least that still sends a frame on the same grid t
 same sockets: a fixed silent frame, no paced-lateness record, no journal count, no
 pause/speaker/script checks. It is an experiment, not a simulator: its frames are not Zoom's
 (the timestamp is the slot index). It shows what the server's architecture itself (asyncio
-loop, timer wheel, transport checks, system call) costs per frame.
+loop, timer wheel, transport checks, system call) costs per frame. MODE ``flat`` keeps the
+shipped frames and bookkeeping but runs every audio pump from one list per millisecond with
+the frame path written out inline and ``send()`` on the socket; MODE ``thread`` runs that
+lane in a thread of its own, off the asyncio loop. Both deliver the same frames as the
+simulator (a capacity run loses none); they are experiments that measure what flattening the
+frame path, and moving it off the loop, would save. (The thread writes a socket the loop may
+write too: the two never split a frame only while the socket takes whole writes, which is
+what an experiment on loopback can assume and a simulator could not.)
 
 SIGUSR2 opens a window; SIGUSR1 closes it and appends one JSON line to ``$RTMS_BENCH_PROBE_OUT``:
 the mode, the writes made, and per write the seconds in it and the process's user and system
@@ -18,11 +25,13 @@ CPU.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import os
 import signal
 import sys
+import threading
 import time
 from asyncio import selector_events
 from typing import Any
@@ -151,9 +160,6 @@ class _FlatLane:
         return True
 
 
-_lane = _FlatLane()
-
-
 def _flat_arm(self: Any) -> bool:
     if self._over(self.index):
         return False
@@ -161,6 +167,99 @@ def _flat_arm(self: Any) -> bool:
     self._ticker = clock_module.Ticker(0.0, 0.0, 0, lambda _: False)  # stands for the lane: cancel()
     _lane.add(self, started + self.index * self.step)
     return True
+
+
+class _ThreadLane(_FlatLane):
+    """MODE ``thread``: the flat lane run by a thread of its own, a plain loop that sleeps to
+    each millisecond and sends that millisecond's frames with ``send()`` on the sockets, so no
+    frame passes through the asyncio loop (which keeps the handshakes, keep-alives,
+    transcripts and the control API). What must happen on the loop (a pump that stops, a frame
+    that cannot go out directly) is handed to it with ``call_soon_threadsafe``. An experiment:
+    what moving the frames off the asyncio loop saves."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+        self.loop: Any = None
+
+    def add(self, pump: Any, due: float) -> None:
+        slot = math.ceil(due * 1000.0)
+        with self.lock:
+            self.slots.setdefault(slot, []).append(pump)
+            if self.loop is None:
+                self.loop = asyncio.get_running_loop()
+                threading.Thread(target=self.run, name="frames", daemon=True).start()
+
+    def run(self) -> None:
+        slot = math.ceil(time.monotonic() * 1000.0)
+        while True:
+            wait = slot / 1000.0 - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            with self.lock:
+                due = [s for s in self.slots if s <= slot]
+                pumps = [p for s in sorted(due) for p in self.slots.pop(s)]
+            if pumps:
+                self.send(pumps)
+            slot += 1
+
+    def send(self, pumps: list[Any]) -> None:
+        streaming, media_machine = peer_module._STREAMING, peer_module.MEDIA
+        audio = stream_module.MediaType.AUDIO
+        mixed_audio, header, soon = (
+            stream_module._mixed_audio,
+            peer_module._header,
+            self.loop.call_soon_threadsafe,
+        )
+        later: list[tuple[Any, float]] = []
+        sent = 0
+        for pump in pumps:
+            if pump._ticker.cancelled:
+                continue
+            peer, timeline = pump.peer, pump.timeline
+            stream = timeline.stream
+            index = pump.index
+            if peer.gone or not stream.live:
+                soon(timeline._stopped, peer, audio)
+                continue
+            script_t = index * pump.step
+            if pump.multi:
+                if not stream.paused:
+                    soon(timeline._send_speaker_audio, peer, pump.source, script_t)
+            elif not stream.paused:
+                due = stream.media_started_at + script_t
+                head, tail = mixed_audio(pump.source.mixed_frame(script_t))
+                data = head + b"%d" % timeline.clock.epoch_ms_at(due) + tail
+                machine, transport = peer.machine, peer._transport
+                ready = machine.state is streaming and machine.machine is media_machine
+                busy = transport is None or transport.get_write_buffer_size()
+                if not ready or peer._pending or not peer._direct or busy:
+                    soon(peer.send_encoded_media, data, "audio", due)
+                else:
+                    frame = header(peer._first_byte, len(data)) + data
+                    try:
+                        done = transport._sock.send(frame)
+                    except (BlockingIOError, InterruptedError):
+                        done = 0
+                    if done < len(frame):
+                        soon(transport.write, frame[done:])
+                    if peer._pacing is not None:
+                        peer._pacing.record("audio", due)
+                    sent += 1
+                timeline.journal.media_counts[pump._counted] += 1
+            index += 1
+            pump.index = index
+            if index * pump.step >= stream.script.duration:
+                soon(timeline._stopped, peer, audio)
+                continue
+            later.append((pump, stream.media_started_at + index * pump.step))
+        with self.lock:
+            for pump, due in later:
+                self.slots.setdefault(math.ceil(due * 1000.0), []).append(pump)
+        _window["sends"] += sent
+
+
+_lane: _FlatLane = _ThreadLane() if MODE == "thread" else _FlatLane()
 
 
 def _open(*_: object) -> None:
@@ -182,13 +281,13 @@ def _close(*_: object) -> None:
         out.write(json.dumps(record) + "\n")
 
 
-if MODE not in ("write-time", "lean", "flat"):
-    sys.exit(f"sim_probe: unknown mode {MODE!r} (write-time, lean or flat)")
+if MODE not in ("write-time", "lean", "flat", "thread"):
+    sys.exit(f"sim_probe: unknown mode {MODE!r} (write-time, lean, flat or thread)")
 selector_events._SelectorSocketTransport.write = _timed_write  # type: ignore[method-assign]
 if MODE == "lean":
     peer_module.Peer.__init__ = _init_without_pacing  # type: ignore[method-assign]
     stream_module._AudioPump._fire = _lean_fire  # type: ignore[method-assign]
-if MODE == "flat":
+if MODE in ("flat", "thread"):
     stream_module._AudioPump.arm = _flat_arm  # type: ignore[method-assign]
 signal.signal(signal.SIGUSR2, _open)
 signal.signal(signal.SIGUSR1, _close)
