@@ -1,6 +1,6 @@
 """Where the simulator's CPU per audio frame goes, and how far it is from the floor.
 
-For each load point, ``--repeat`` runs of each of four kinds of ``rtms-sim serve`` (CPU 0, taken
+For each load point, ``--repeat`` runs of each of five kinds of ``rtms-sim serve`` (CPU 0, taken
 in turn) under bench/loadgen.py (CPU 1), as bench/sim_capacity.py runs them (streams joined, a
 settle, then a steady window); the run with the median CPU per frame is reported for each:
 
@@ -19,6 +19,9 @@ settle, then a steady window); the run with the median CPU per frame is reported
 * **thread**: the flat lane run by a thread of its own that sleeps to each millisecond and
   sends its frames with ``send()`` (bench/sim_probe.py ``thread``), so no frame passes through
   the asyncio loop; an experiment that shows what moving the frames off the loop saves;
+* **build-only**: that thread with the ``send()`` left out: each frame built, checked, recorded
+  and counted, none sent (the client receives no audio); what the frame's Python work costs
+  without the system call;
 
 and the send floor of bench/results/send_floor.json (a bare Python loop sending the same
 number of frames on plain sockets, bench/send_floor.py) beside them. Per frame: CPU (user and
@@ -174,7 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     for n in (int(s) for s in args.streams.split(",") if s.strip()):
         # Runs alternate (simulator, lean, simulator, lean, ...): this machine's speed drifts
         # between runs, and each kind's median is reported with every run kept.
-        runs: dict[str, list[dict[str, Any]]] = {"write-time": [], "lean": [], "flat": [], "thread": []}
+        runs: dict[str, list[dict[str, Any]]] = {
+            "write-time": [],
+            "lean": [],
+            "flat": [],
+            "thread": [],
+            "build-only": [],
+        }
         for _ in range(args.repeat):
             for mode, kept in runs.items():
                 kept.append(run(n, mode, window=args.window, settle=args.settle, profile=False))
@@ -183,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             ("lean", _median(runs["lean"])),
             ("flat", _median(runs["flat"])),
             ("thread", _median(runs["thread"])),
+            ("build-only", _median(runs["build-only"])),
         ]
         if args.profile:  # a run of its own: sampling slows the process it samples
             profiled = run(n, "write-time", window=args.window, settle=args.settle, profile=True)

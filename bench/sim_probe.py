@@ -12,7 +12,9 @@ pause/speaker/script checks. It is an experiment, not a simulator: its frames ar
 loop, timer wheel, transport checks, system call) costs per frame. MODE ``flat`` keeps the
 shipped frames and bookkeeping but runs every audio pump from one list per millisecond with
 the frame path written out inline and ``send()`` on the socket; MODE ``thread`` runs that
-lane in a thread of its own, off the asyncio loop. Both deliver the same frames as the
+lane in a thread of its own, off the asyncio loop; MODE ``build-only`` is that thread with
+the ``send()`` left out (every frame built and counted, none sent: what the frame's Python
+work costs alone; the client receives no audio). ``flat`` and ``thread`` deliver the same frames as the
 simulator (a capacity run loses none); they are experiments that measure what flattening the
 frame path, and moving it off the loop, would save. (The thread writes a socket the loop may
 write too: the two never split a frame only while the socket takes whole writes, which is
@@ -238,7 +240,7 @@ class _ThreadLane(_FlatLane):
                 else:
                     frame = header(peer._first_byte, len(data)) + data
                     try:
-                        done = transport._sock.send(frame)
+                        done = transport._sock.send(frame) if _SEND else len(frame)
                     except (BlockingIOError, InterruptedError):
                         done = 0
                     if done < len(frame):
@@ -259,7 +261,8 @@ class _ThreadLane(_FlatLane):
         _window["sends"] += sent
 
 
-_lane: _FlatLane = _ThreadLane() if MODE == "thread" else _FlatLane()
+_SEND = MODE != "build-only"  # build-only: the thread lane builds each frame and sends nothing
+_lane: _FlatLane = _ThreadLane() if MODE in ("thread", "build-only") else _FlatLane()
 
 
 def _open(*_: object) -> None:
@@ -281,13 +284,13 @@ def _close(*_: object) -> None:
         out.write(json.dumps(record) + "\n")
 
 
-if MODE not in ("write-time", "lean", "flat", "thread"):
-    sys.exit(f"sim_probe: unknown mode {MODE!r} (write-time, lean, flat or thread)")
+if MODE not in ("write-time", "lean", "flat", "thread", "build-only"):
+    sys.exit(f"sim_probe: unknown mode {MODE!r} (write-time, lean, flat, thread or build-only)")
 selector_events._SelectorSocketTransport.write = _timed_write  # type: ignore[method-assign]
 if MODE == "lean":
     peer_module.Peer.__init__ = _init_without_pacing  # type: ignore[method-assign]
     stream_module._AudioPump._fire = _lean_fire  # type: ignore[method-assign]
-if MODE in ("flat", "thread"):
+if MODE in ("flat", "thread", "build-only"):
     stream_module._AudioPump.arm = _flat_arm  # type: ignore[method-assign]
 signal.signal(signal.SIGUSR2, _open)
 signal.signal(signal.SIGUSR1, _close)
