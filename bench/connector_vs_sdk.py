@@ -37,6 +37,9 @@ cost per stream is the consumer's CPU in thousandths of a core per stream.
 
 The connector runs with its defaults (``--connector-env`` adds settings); ``--connector-path``
 runs another copy of the ``connector`` package (the unmodified one, for a before/after).
+``--systems`` may add ``connector-inline``: the same connector started through
+bench/connector_probe.py ``inline-reads`` (its selector reads the media sockets itself, an
+experiment); it is measured like the others and kept under ``experiments``, not judged.
 """
 
 from __future__ import annotations
@@ -200,7 +203,15 @@ class ConnectorConsumer(Consumer):
     system = "connector"
     dropped: int | None = None
 
-    def __init__(self, cpu: int | None, env: dict[str, str], python: str, path: str | None = None) -> None:
+    def __init__(
+        self,
+        cpu: int | None,
+        env: dict[str, str],
+        python: str,
+        path: str | None = None,
+        probe: str | None = None,
+    ) -> None:
+        self.probe = probe  # a bench/connector_probe.py mode: an experimental read path
         self.cpu = cpu
         self.env = env
         self.python = python
@@ -219,10 +230,10 @@ class ConnectorConsumer(Consumer):
         env.update({"PYTHONUNBUFFERED": "1", "ZM_RTMS_MEDIA": "audio,transcript", **self.env})
         if self.path:
             env["PYTHONPATH"] = os.pathsep.join(p for p in (self.path, env.get("PYTHONPATH")) if p)
+        entry = [str(HERE / "connector_probe.py"), self.probe] if self.probe else ["-m", "connector"]
         self.proc = await asyncio.create_subprocess_exec(
             self.python,
-            "-m",
-            "connector",
+            *entry,
             "--host",
             "127.0.0.1",
             "--port",
@@ -599,7 +610,7 @@ def report(points: list[tuple[Measurement, Measurement | None]]) -> tuple[str, l
                     "pass": passed,
                 }
             )
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(head)]
     lines = [_row(head, widths), _row(["-" * w for w in widths], widths)]
     lines += [_row(r, widths) for r in rows]
     lines.append("")
@@ -628,6 +639,7 @@ async def run(args: argparse.Namespace) -> int:
     streams = [int(s) for s in args.streams.split(",") if s.strip()]
     env = dict(item.split("=", 1) for item in args.connector_env)
     points: list[tuple[Measurement, Measurement | None]] = []
+    experiments: list[Measurement] = []  # connector-inline: not judged, kept beside the others
     seed0 = 0
     if args.sim_cpu is not None:
         os.sched_setaffinity(0, {args.sim_cpu})  # this driver stays off the consumers' CPU
@@ -640,6 +652,11 @@ async def run(args: argparse.Namespace) -> int:
                 consumer: Consumer
                 if system == "connector":
                     consumer = ConnectorConsumer(args.cpu, env, args.python, args.connector_path)
+                elif system == "connector-inline":  # an experiment: bench/connector_probe.py
+                    consumer = ConnectorConsumer(
+                        args.cpu, env, args.python, args.connector_path, "inline-reads"
+                    )
+                    consumer.system = system
                 elif system == "sdk":
                     consumer = SdkConsumer(args.cpu, args.python)
                 else:
@@ -660,6 +677,8 @@ async def run(args: argparse.Namespace) -> int:
             conn = results.get("connector")
             if conn is not None:
                 points.append((conn, results.get("sdk")))
+            if "connector-inline" in results:
+                experiments.append(results["connector-inline"])
     table, verdicts, ok = report(points)
     print()
     print(table)
@@ -671,6 +690,8 @@ async def run(args: argparse.Namespace) -> int:
         "results": [m.as_dict() for pair in points for m in pair if m is not None],
         "verdicts": verdicts,
     }
+    if experiments:
+        figures["experiments"] = [m.as_dict() for m in experiments]
     path = write_result(args.name, figures)
     print(f"\nwrote {path.relative_to(ROOT)}")
     return 0 if ok else 1
@@ -684,7 +705,11 @@ def main() -> int:
     parser.add_argument(
         "--spacing", type=float, default=0.01236, help="seconds between stream starts (not a 20 ms multiple)"
     )
-    parser.add_argument("--systems", default="connector,sdk", help="connector, sdk or both")
+    parser.add_argument(
+        "--systems",
+        default="connector,sdk",
+        help="connector, sdk, connector-inline (an experiment), comma-separated",
+    )
     parser.add_argument("--cpu", type=int, default=1, help="CPU the consumers run on")
     parser.add_argument("--sim-cpu", type=int, default=0, help="CPU the simulator runs on")
     parser.add_argument(

@@ -99,7 +99,10 @@ def _versus(data: dict[str, Any]) -> list[str]:
             _fmt(r.get("audio_missing")),
             _fmt(r.get("simulator_cores"), 3),
         ]
-        for r in data.get("results", [])
+        for r in sorted(
+            data.get("results", []) + data.get("experiments", []),
+            key=lambda r: (r.get("streams", 0), r.get("system", "")),
+        )
     ]
     header = ["consumer", "streams", "CPU s / 1000 frames", "µs/frame", "cores", "peak RSS MiB",
               "KiB/stream", "audio frames missing", "simulator cores"]  # fmt: skip
@@ -257,6 +260,11 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
     ("sim_breakdown", "Simulator: where the CPU per frame goes (bench/sim_breakdown.py)", _breakdown),
     ("sim_breakdown_xeon", "Second machine: the CPU per frame, and the frame path flattened", _breakdown),
     ("send_floor", "Send floor: a bare Python sender on plain sockets (bench/send_floor.py)", _floor),
+    (
+        "connector_inline_xeon",
+        "Second machine: the connector, the connector reading media in its selector (experiment), the SDK",
+        _versus,
+    ),
     ("connector_vs_sdk", "Connector against Zoom's official SDK (after)", _versus),
     ("connector_vs_sdk_before", "Connector against Zoom's official SDK (before the changes)", _versus),
     ("latency", "Latency (after)", _latency),
