@@ -251,7 +251,7 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
         "Simulator capacity on the second machine (before: scripts on the loop)",
         _capacity,
     ),
-    ("script_gen", "Stream creation: generating an hour-long script (bench/script_gen.py)", _script_gen),
+    ("script_gen", "Second machine: generating an hour-long script (bench/script_gen.py)", _script_gen),
     (
         "cpu_steadiness",
         "Second machine's CPUs: a fixed loop per 10 ms (bench/cpu_steadiness.py)",
