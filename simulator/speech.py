@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -91,8 +92,8 @@ def generate_script(
     if not math.isfinite(duration) or duration <= 0:
         # NaN or infinity never satisfies the loop's end test below: it would spin forever.
         raise ValueError("duration must be a positive, finite number of seconds")
-    fake = Faker(locale)
-    fake.seed_instance(seed)
+    fake = _faker(locale)
+    fake.seed_instance(seed)  # a new generator seeded here: nothing of an earlier script remains
     sentence = _sentences(fake)
     rng = random.Random(seed)
     people: list[Participant] = []
@@ -126,6 +127,25 @@ def generate_script(
         last_speaker = speaker.user_id
         t = end + rng.choice((0.2, 0.3, 0.4, 0.6))
     return MeetingScript(tuple(people), tuple(utterances), float(duration))
+
+
+class _Fakers(threading.local):
+    """One Faker per locale and thread: building one costs milliseconds and thousands of
+    objects for the garbage collector to walk, per stream; scripts are generated in worker
+    threads, and a Faker reseeded in one thread must not be drawn from by another."""
+
+    def __init__(self) -> None:
+        self.by_locale: dict[str, Faker] = {}
+
+
+_fakers = _Fakers()
+
+
+def _faker(locale: str) -> Faker:
+    fake = _fakers.by_locale.get(locale)
+    if fake is None:
+        fake = _fakers.by_locale[locale] = Faker(locale)
+    return fake
 
 
 def _sentences(fake: Faker) -> Callable[[int], str]:

@@ -68,7 +68,8 @@ class SdkProcess:
             while not predicate(self.events):
                 if self._reader.done():
                     raise AssertionError(
-                        f"the SDK exited before {what}; callbacks: {self.story()}; output: {self.tail()!r}"
+                        f"the SDK exited (status {self.proc.returncode}) before {what};"
+                        f" callbacks: {self.story()}; output: {self.tail()!r}"
                     )
                 self._changed.clear()
                 await self._changed.wait()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from faker import Faker
@@ -15,6 +16,22 @@ from simulator.speech import MeetingScript, _sentences, generate_script
 @pytest.mark.parametrize("seed", [0, 1, 42])
 def test_same_seed_same_script(seed: int) -> None:
     assert generate_script(seed=seed, duration=60.0) == generate_script(seed=seed, duration=60.0)
+
+
+def test_a_script_does_not_depend_on_the_scripts_before_it() -> None:
+    first = generate_script(seed=1, duration=60.0)
+    generate_script(seed=2, participants=5, duration=300.0)
+    assert generate_script(seed=1, duration=60.0) == first
+
+
+def test_scripts_generated_in_threads_at_once_are_the_seeded_ones() -> None:
+    # the control API generates scripts in worker threads, several at a time
+    # (long scripts: each takes longer than the interpreter's switch interval)
+    seeds = list(range(8))
+    alone = [generate_script(seed=s, duration=1800.0) for s in seeds]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda s: generate_script(seed=s, duration=1800.0), seeds))
+    assert together == alone
 
 
 def test_scripts_are_the_same_across_versions() -> None:
