@@ -86,68 +86,69 @@ class _FlatLane:
         self.slots: dict[int, list[Any]] = {}
         self.ticker: Any = None
 
+    def _put(self, pump: Any, due: float) -> None:
+        self.slots.setdefault(math.ceil(due * 1000.0), []).append(pump)
+
     def add(self, pump: Any, due: float) -> None:
-        slot = math.ceil(due * 1000.0)
-        members = self.slots.get(slot)
-        if members is None:
-            self.slots[slot] = [pump]
-        else:
-            members.append(pump)
+        self._put(pump, due)
         if self.ticker is None:
-            clock = pump.timeline.clock
-            self.ticker = clock.call_periodic(0.0, 0.001, slot, self.tick)
+            self.ticker = pump.timeline.clock.call_periodic(0.0, 0.001, math.ceil(due * 1000.0), self.tick)
 
     def tick(self, slot: int) -> bool:
         pumps = self.slots.pop(slot, None)
-        if not pumps:
-            return True
-        streaming, media_machine, audio = (
-            peer_module._STREAMING,
-            peer_module.MEDIA,
-            stream_module.MediaType.AUDIO,
-        )
-        mixed_audio, header, add = stream_module._mixed_audio, peer_module._header, self.add
+        if pumps:
+            self.send(pumps)
+        return True
+
+    def later(self, callback: Any, *args: Any) -> None:
+        """Run ``callback(*args)`` on the asyncio loop: this lane runs on it, so now."""
+        callback(*args)
+
+    def enlist(self, due: list[tuple[Any, float]]) -> None:
+        for pump, when in due:
+            self._put(pump, when)
+
+    def send(self, pumps: list[Any]) -> None:
+        """Each pump's frame of this millisecond: the one frame path of both lanes."""
+        streaming, media_machine = peer_module._STREAMING, peer_module.MEDIA
+        audio = stream_module.MediaType.AUDIO
+        mixed_audio, header, later = stream_module._mixed_audio, peer_module._header, self.later
+        requeue: list[tuple[Any, float]] = []
         sent = 0
         for pump in pumps:
             if pump._ticker.cancelled:  # the pump was cancelled (its peer detached, ...)
                 continue
-            peer = pump.peer
-            timeline = pump.timeline
+            peer, timeline = pump.peer, pump.timeline
             stream = timeline.stream
             index = pump.index
             if peer.gone or not stream.live:
-                timeline._stopped(peer, audio)
+                later(timeline._stopped, peer, audio)
                 continue
             script_t = index * pump.step
-            if stream.paused or pump.multi:
-                if pump.multi and not stream.paused:
-                    timeline._send_speaker_audio(peer, pump.source, script_t)
-            else:
+            if pump.multi:
+                if not stream.paused:
+                    later(timeline._send_speaker_audio, peer, pump.source, script_t)
+            elif not stream.paused:
                 due = stream.media_started_at + script_t
                 head, tail = mixed_audio(pump.source.mixed_frame(script_t))
                 data = head + b"%d" % timeline.clock.epoch_ms_at(due) + tail
-                machine = peer.machine
-                if machine.state is not streaming or machine.machine is not media_machine:
-                    machine.fire(peer_module.Trigger.MEDIA)
-                transport = peer._transport
-                if (
-                    peer._pending
-                    or not peer._direct
-                    or transport is None
-                    or transport.get_write_buffer_size()
-                ):
-                    peer.send_encoded_media(data, "audio", due)
-                else:
+                machine, transport = peer.machine, peer._transport
+                ready = machine.state is streaming and machine.machine is media_machine
+                busy = transport is None or transport.get_write_buffer_size()
+                direct = ready and not peer._pending and peer._direct and not busy
+                if direct:
                     frame = header(peer._first_byte, len(data)) + data
                     try:
-                        done = transport._sock.send(frame)
+                        done = transport._sock.send(frame) if _SEND else len(frame)
                     except (BlockingIOError, InterruptedError):
                         done = 0
                     except OSError:
-                        peer.send_encoded_media(data, "audio", due)
-                        done = len(frame)
+                        direct = False  # the peer's own path reports it
+                if not direct:  # the state machine, a queue or an error: the peer's own path
+                    later(peer.send_encoded_media, data, "audio", due)
+                else:
                     if done < len(frame):
-                        transport.write(frame[done:])
+                        later(transport.write, frame[done:])
                     if peer._pacing is not None:
                         peer._pacing.record("audio", due)
                     sent += 1
@@ -155,11 +156,11 @@ class _FlatLane:
             index += 1
             pump.index = index
             if index * pump.step >= stream.script.duration:
-                timeline._stopped(peer, audio)
+                later(timeline._stopped, peer, audio)
                 continue
-            add(pump, stream.media_started_at + index * pump.step)
+            requeue.append((pump, stream.media_started_at + index * pump.step))
+        self.enlist(requeue)
         _window["sends"] += sent
-        return True
 
 
 def _flat_arm(self: Any) -> bool:
@@ -185,12 +186,18 @@ class _ThreadLane(_FlatLane):
         self.loop: Any = None
 
     def add(self, pump: Any, due: float) -> None:
-        slot = math.ceil(due * 1000.0)
         with self.lock:
-            self.slots.setdefault(slot, []).append(pump)
+            self._put(pump, due)
             if self.loop is None:
                 self.loop = asyncio.get_running_loop()
                 threading.Thread(target=self.run, name="frames", daemon=True).start()
+
+    def later(self, callback: Any, *args: Any) -> None:
+        self.loop.call_soon_threadsafe(callback, *args)
+
+    def enlist(self, due: list[tuple[Any, float]]) -> None:
+        with self.lock:
+            super().enlist(due)
 
     def run(self) -> None:
         slot = math.ceil(time.monotonic() * 1000.0)
@@ -204,61 +211,6 @@ class _ThreadLane(_FlatLane):
             if pumps:
                 self.send(pumps)
             slot += 1
-
-    def send(self, pumps: list[Any]) -> None:
-        streaming, media_machine = peer_module._STREAMING, peer_module.MEDIA
-        audio = stream_module.MediaType.AUDIO
-        mixed_audio, header, soon = (
-            stream_module._mixed_audio,
-            peer_module._header,
-            self.loop.call_soon_threadsafe,
-        )
-        later: list[tuple[Any, float]] = []
-        sent = 0
-        for pump in pumps:
-            if pump._ticker.cancelled:
-                continue
-            peer, timeline = pump.peer, pump.timeline
-            stream = timeline.stream
-            index = pump.index
-            if peer.gone or not stream.live:
-                soon(timeline._stopped, peer, audio)
-                continue
-            script_t = index * pump.step
-            if pump.multi:
-                if not stream.paused:
-                    soon(timeline._send_speaker_audio, peer, pump.source, script_t)
-            elif not stream.paused:
-                due = stream.media_started_at + script_t
-                head, tail = mixed_audio(pump.source.mixed_frame(script_t))
-                data = head + b"%d" % timeline.clock.epoch_ms_at(due) + tail
-                machine, transport = peer.machine, peer._transport
-                ready = machine.state is streaming and machine.machine is media_machine
-                busy = transport is None or transport.get_write_buffer_size()
-                if not ready or peer._pending or not peer._direct or busy:
-                    soon(peer.send_encoded_media, data, "audio", due)
-                else:
-                    frame = header(peer._first_byte, len(data)) + data
-                    try:
-                        done = transport._sock.send(frame) if _SEND else len(frame)
-                    except (BlockingIOError, InterruptedError):
-                        done = 0
-                    if done < len(frame):
-                        soon(transport.write, frame[done:])
-                    if peer._pacing is not None:
-                        peer._pacing.record("audio", due)
-                    sent += 1
-                timeline.journal.media_counts[pump._counted] += 1
-            index += 1
-            pump.index = index
-            if index * pump.step >= stream.script.duration:
-                soon(timeline._stopped, peer, audio)
-                continue
-            later.append((pump, stream.media_started_at + index * pump.step))
-        with self.lock:
-            for pump, due in later:
-                self.slots.setdefault(math.ceil(due * 1000.0), []).append(pump)
-        _window["sends"] += sent
 
 
 _SEND = MODE != "build-only"  # build-only: the thread lane builds each frame and sends nothing
