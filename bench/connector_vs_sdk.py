@@ -40,6 +40,10 @@ runs another copy of the ``connector`` package (the unmodified one, for a before
 ``--systems`` may add ``connector-inline``: the same connector started through
 bench/connector_probe.py ``inline-reads`` (its selector reads the media sockets itself, an
 experiment); it is measured like the others and kept under ``experiments``, not judged.
+``thin`` adds bench/thin_consumer.py, the least Python that does the SDK consumer's job (one
+``epoll`` set for every socket, frames cut in place, the connector's msgspec decoder, buffered
+files): a yardstick for how far below the SDK a consumer in Python can get, driven like the SDK
+consumer and kept under ``experiments`` too.
 """
 
 from __future__ import annotations
@@ -323,9 +327,13 @@ class SdkConsumer(Consumer):
 
     system = "sdk"
 
-    def __init__(self, cpu: int | None, python: str) -> None:
+    def __init__(
+        self, cpu: int | None, python: str, script: str = "sdk_consumer.py", poll: float | None = None
+    ) -> None:
         self.cpu = cpu
         self.python = python
+        self.script = script  # or thin_consumer.py: the same commands and answers
+        self.poll = poll  # the SDK EventLoop's poll interval, seconds (None: the SDK's 10 ms)
         self.scratch = Path(tempfile.mkdtemp(prefix="rtms-bench-sdk-"))
         self.proc: asyncio.subprocess.Process | None = None
         self._answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -345,9 +353,10 @@ class SdkConsumer(Consumer):
         )
         self.proc = await asyncio.create_subprocess_exec(
             self.python,
-            str(HERE / "sdk_consumer.py"),
+            str(HERE / self.script),
             "--output",
             str(self.scratch / "out"),
+            *(["--poll", str(self.poll)] if self.poll is not None else []),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
@@ -639,7 +648,7 @@ async def run(args: argparse.Namespace) -> int:
     streams = [int(s) for s in args.streams.split(",") if s.strip()]
     env = dict(item.split("=", 1) for item in args.connector_env)
     points: list[tuple[Measurement, Measurement | None]] = []
-    experiments: list[Measurement] = []  # connector-inline: not judged, kept beside the others
+    experiments: list[Measurement] = []  # connector-inline, thin: not judged, kept beside the others
     seed0 = 0
     if args.sim_cpu is not None:
         os.sched_setaffinity(0, {args.sim_cpu})  # this driver stays off the consumers' CPU
@@ -658,7 +667,10 @@ async def run(args: argparse.Namespace) -> int:
                     )
                     consumer.system = system
                 elif system == "sdk":
-                    consumer = SdkConsumer(args.cpu, args.python)
+                    consumer = SdkConsumer(args.cpu, args.python, poll=args.sdk_poll)
+                elif system == "thin":  # a yardstick: bench/thin_consumer.py
+                    consumer = SdkConsumer(args.cpu, args.python, "thin_consumer.py", args.sdk_poll)
+                    consumer.system = system
                 else:
                     raise BenchError(f"unknown system {system!r}")
                 try:
@@ -677,8 +689,7 @@ async def run(args: argparse.Namespace) -> int:
             conn = results.get("connector")
             if conn is not None:
                 points.append((conn, results.get("sdk")))
-            if "connector-inline" in results:
-                experiments.append(results["connector-inline"])
+            experiments += [results[s] for s in ("connector-inline", "thin") if s in results]
     table, verdicts, ok = report(points)
     print()
     print(table)
@@ -686,6 +697,8 @@ async def run(args: argparse.Namespace) -> int:
         "phase_model": f"streams started {args.spacing * 1000:g} ms apart (phases spread over each 20 ms)",
         "window_s": args.window,
         "connector_env": env,
+        "sdk_poll_s": args.sdk_poll if args.sdk_poll is not None else 0.01,
+        "thin_poll": args.sdk_poll is not None,  # the thin consumer polls as the SDK does
         "connector_path": args.connector_path,
         "results": [m.as_dict() for pair in points for m in pair if m is not None],
         "verdicts": verdicts,
@@ -708,12 +721,18 @@ def main() -> int:
     parser.add_argument(
         "--systems",
         default="connector,sdk",
-        help="connector, sdk, connector-inline (an experiment), comma-separated",
+        help="connector, sdk, connector-inline (an experiment), thin (a yardstick), comma-separated",
     )
     parser.add_argument("--cpu", type=int, default=1, help="CPU the consumers run on")
     parser.add_argument("--sim-cpu", type=int, default=0, help="CPU the simulator runs on")
     parser.add_argument(
         "--connector-env", action="append", default=[], metavar="NAME=VALUE", help="extra connector setting"
+    )
+    parser.add_argument(
+        "--sdk-poll",
+        type=float,
+        help="the SDK EventLoop's poll interval in seconds (default: the SDK's own, 0.01); also the thin "
+        "consumer's poll spacing (default: none)",
     )
     parser.add_argument("--python", default=sys.executable, help="interpreter for the consumers")
     parser.add_argument(

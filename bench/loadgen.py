@@ -354,7 +354,12 @@ class Fleet:
             described = await response.json()
             if response.status != 201:
                 raise RuntimeError(f"POST /_sim/streams: {response.status} {described}")
-        stream = Stream(index, described["payload"])
+        return await self.handshake(index, described["payload"])
+
+    async def handshake(self, index: int, payload: dict[str, Any]) -> Stream:
+        """Open and shake hands on the sockets of the stream ``payload`` describes (the
+        ``rtms_started`` payload); the stream is not ready yet."""
+        stream = Stream(index, payload)
         signature = handshake_signature(
             self.app.client_id, self.app.client_secret, stream.instance_id, stream.stream_id
         )

@@ -107,6 +107,19 @@ def _versus(data: dict[str, Any]) -> list[str]:
     header = ["consumer", "streams", "CPU s / 1000 frames", "µs/frame", "cores", "peak RSS MiB",
               "KiB/stream", "audio frames missing", "simulator cores"]  # fmt: skip
     out = _table(header, rows)
+    if "sdk_poll_s" in data:  # what each consumer may add to a frame's latency
+        env = data.get("connector_env") or {}
+        connector_poll = float(env.get("ZM_RTMS_POLL_INTERVAL", 0.002))
+        thin = any(r.get("system") == "thin" for r in data.get("experiments", []))
+        sdk_poll = f"{data['sdk_poll_s'] * 1000:g} ms"
+        thin_poll = f"at most every {sdk_poll}" if data.get("thin_poll") else "at once"
+        out += [
+            "",
+            f"Polls: the connector at most every {connector_poll * 1000:g} ms while busy "
+            f"(`ZM_RTMS_POLL_INTERVAL`), the SDK every {sdk_poll}"
+            + (f", the thin consumer {thin_poll}" if thin else "")
+            + ".",
+        ]
     verdicts = data.get("verdicts", [])
     if verdicts:
         out.append("")
@@ -238,6 +251,30 @@ def _steadiness(data: dict[str, Any]) -> list[str]:
     return _table(header, rows) + _source(data)
 
 
+def _frame_path(data: dict[str, Any]) -> list[str]:
+    per = data.get("us_per_frame", {})
+    rows = [
+        [name, _fmt(per.get(name), 2), _fmt(per.get(f"{name} (cold caches)"), 2)]
+        for name in ("connector", "thin")
+    ]
+    out = _table(["path", "hot: µs/frame", "cold caches: µs/frame"], rows)
+    out += [
+        "",
+        f"{_fmt(data.get('streams'))} streams, {_fmt(data.get('frames_per_run'))} frames per run, "
+        f"medians of {len(data.get('runs', {}).get('connector', []))} runs; connector / thin "
+        f"{_fmt(data.get('connector_over_thin'), 2)} hot, {_fmt(data.get('connector_over_thin_cold'), 2)} "
+        "with cold caches.",
+    ]
+    ablations = data.get("ablations") or {}
+    if ablations:
+        out += [""]
+        out += _table(
+            ["the connector's path, taken apart (`--ablate`)", "hot: µs/frame", "cold caches: µs/frame"],
+            ([name, _fmt(v.get("hot"), 2), _fmt(v.get("cold"), 2)] for name, v in ablations.items()),
+        )
+    return out + _source(data)
+
+
 SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
     ("sim_capacity", "Simulator capacity (after)", _capacity),
     ("sim_capacity_before", "Simulator capacity (before the changes)", _capacity),
@@ -266,6 +303,17 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
         _versus,
     ),
     ("connector_vs_sdk", "Connector against Zoom's official SDK (after)", _versus),
+    (
+        "connector_vs_sdk_poll10",
+        "Connector against the SDK at the SDK's latency bound: both poll every 10 ms",
+        _versus,
+    ),
+    (
+        "connector_vs_sdk_poll2",
+        "Connector against the SDK at the connector's latency bound: both poll every 2 ms",
+        _versus,
+    ),
+    ("frame_path", "A frame's Python work, hot and with cold caches (bench/frame_path.py)", _frame_path),
     ("connector_vs_sdk_before", "Connector against Zoom's official SDK (before the changes)", _versus),
     ("latency", "Latency (after)", _latency),
     ("latency_before", "Latency (before the changes)", _latency),
