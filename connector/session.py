@@ -56,9 +56,21 @@ from .errors import ConnectorError, SinkError
 from .metrics import Metrics
 from .ownership import Ownership
 from .participants import Roster
-from .protocol import FrameError, KeepAliveReq, MediaType, RtmsEvent, StopReason, decode, encode
+from .protocol import (
+    Connection,
+    ConnState,
+    FrameError,
+    KeepAliveReq,
+    MediaDataAudio,
+    MediaType,
+    RtmsEvent,
+    StopReason,
+    decode,
+    encode,
+)
 from .protocol.codec import DECODE_ERRORS, decode_or_raise
 from .sinks import StreamSinks
+from .sinks.files import MixedPcmTap
 from .stream import (
     RESTART_STOP_REASONS,
     SIGNALING_SOCKET,
@@ -87,6 +99,7 @@ logger = logging.getLogger("connector.session")
 USER_AGENT = "rtms-connector/0.2"
 EVENT_KIND = "event"
 _AUDIO = MediaType.AUDIO.key
+_STREAMING = ConnState.STREAMING
 _KEYS = {kind: kind.key for kind in MediaType.singles()}  # Media.kind → its sink and metric name
 LEASE_LOST = "ownership lease lost to another replica"
 
@@ -617,6 +630,22 @@ class StreamSession:
         if not self._flush_due:  # else a flush is scheduled already (see _sunk)
             self._sunk()
 
+    def _audio_tapped(self, tap: MixedPcmTap, data: bytes) -> None:
+        """One audio frame by a reader's short path (see :class:`_Reader`): what
+        :meth:`_apply` and :meth:`_sink` do with it on the full path."""
+        self._metrics.frame_in(_AUDIO)
+        try:
+            tap.write(data)
+        except SinkError as exc:
+            self._sink_error(exc)
+            return
+        except Exception as exc:  # a bug in a sink: keep its traceback, end the stream cleanly
+            self._sink_bug(exc)
+            return
+        self._unflushed = True
+        if not self._flush_due:
+            self._sunk()
+
     def _sunk(self) -> None:
         """Items reached the sinks: flush them now, or once the flush interval has passed
         since the last flush (see :class:`~connector.backpressure.Drains`)."""
@@ -761,9 +790,18 @@ class _Reader:
     """Handles each message of one socket as it is parsed (see :class:`RtmsWebSocket`).
 
     After an internal error the socket is closing and its remaining messages are ignored.
+
+    Audio frames of the mixed L16 stream, on a streaming media socket of a stream whose only
+    sink is its files, take a short path once the first of them went the full way: the
+    socket's connection state, the session's "items wait in the queue" flag and the file
+    sink's :class:`~connector.sinks.files.MixedPcmTap` are checked, and the frame is counted
+    and its PCM appended, as the full path (the client's :meth:`~StreamClient.received`, the
+    session's dispatch and its sinks) would do, touching a few objects instead of about
+    fifteen (docs/performance.md, "Where the connector's extra goes"). Anything else, or any
+    check failing, takes the full path.
     """
 
-    __slots__ = ("client", "failed", "name", "session", "signaling", "ws")
+    __slots__ = ("audio_conn", "client", "failed", "name", "session", "signaling", "tap", "tap_tries", "ws")
 
     def __init__(self, session: StreamSession, client: StreamClient, name: str, ws: RtmsWebSocket) -> None:
         self.session = session
@@ -772,6 +810,9 @@ class _Reader:
         self.ws = ws
         self.signaling = name == SIGNALING_SOCKET
         self.failed = False
+        self.audio_conn: Connection | None = None
+        self.tap: MixedPcmTap | None = None
+        self.tap_tries = 0 if not self.signaling else _TAP_TRIES  # looked for on audio frames
 
     def __call__(self, frame: str | bytes) -> None:
         if self.failed:
@@ -788,6 +829,17 @@ class _Reader:
                         "stream %s: %s socket: undecodable frame: %s", session.stream_id, self.name, exc
                     )
                     return
+            if type(message) is MediaDataAudio:
+                tap = self.tap
+                if tap is not None and self.audio_conn.state is _STREAMING and not session._queueing:  # type: ignore[union-attr]
+                    data = message.content.data
+                    if tap.accepts(data):
+                        session._audio_tapped(tap, data)
+                        return
+                elif tap is None and self.tap_tries < _TAP_TRIES:
+                    session._apply(self.client.received(self.name, message))
+                    self._find_tap()
+                    return
             if self.signaling:
                 session._heard_signaling()
             if type(message) is not KeepAliveReq:  # every media frame takes this branch
@@ -803,6 +855,20 @@ class _Reader:
         except Exception as exc:
             self.failed = True
             session._internal_error(self.client, self.name, self.ws, exc)
+
+    def _find_tap(self) -> None:
+        """After an audio frame went the full way: the short path, if this socket and stream
+        allow it (looked for on the first :data:`_TAP_TRIES` audio frames only: a stream with
+        extra sinks or other audio never has one, and looking costs)."""
+        self.tap_tries += 1
+        conn = self.client.media_connection(self.name, MediaType.AUDIO)
+        tap = self.session.sinks.mixed_pcm_tap()
+        if conn is not None and tap is not None:
+            self.audio_conn, self.tap = conn, tap
+
+
+_TAP_TRIES = 50
+"""Audio frames of a socket on which its short path is looked for (see :class:`_Reader`)."""
 
 
 def _stopped(stop_reason: int | None) -> Outcome:

@@ -294,6 +294,17 @@ class StreamClient:
             ),
         )
 
+    def media_connection(self, socket: str, kind: MediaType) -> Connection | None:
+        """The state of media socket ``socket`` when media of ``kind`` received on it is
+        wanted: while that connection is STREAMING, :meth:`received` answers each such frame
+        with one :class:`Media` and nothing else (the session's short path relies on it).
+        A socket's connection is replaced only once it is closed, and a reopened socket is a
+        new WebSocket with its own reader."""
+        conn = self._conns.get(socket)
+        if conn is None or conn.machine is not MEDIA or kind not in self._wanted:
+            return None
+        return conn
+
     def received(self, socket: str, message: Message) -> list[Action]:
         """A message arrived on ``socket``."""
         # Most frequent first: this runs for every media frame.

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import SinkError
 from ..protocol import ChatContent, Event, MediaContent, MediaType, TranscriptContent
 from .base import AudioFormat, Sink, StreamInfo, VideoFormat
-from .files import FileSink
+from .files import FileSink, MixedPcmTap
 from .naming import stream_directory
 
 __all__ = ["StreamSinks"]
@@ -145,6 +145,11 @@ class StreamSinks:
         self.file_sink.audio(content)
         if self.extra:
             self._extras("audio", lambda s: s.audio(content))
+
+    def mixed_pcm_tap(self) -> MixedPcmTap | None:
+        """The file sink's short path for audio frames (:meth:`FileSink.mixed_pcm_tap`), when
+        the file sink is the only sink (``None`` with extra sinks)."""
+        return None if self.extra else self.file_sink.mixed_pcm_tap()
 
     def video(self, kind: MediaType, content: MediaContent) -> None:
         self.file_sink.video(kind, content)

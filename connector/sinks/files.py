@@ -34,7 +34,7 @@ from msgspec import UnsetType
 
 from ..errors import SinkError
 from ..protocol import ChatContent, Codec, Event, MediaContent, MediaType, TranscriptContent
-from .audio import AudioRecorder, audio_recorder
+from .audio import AudioRecorder, PcmRecorder, audio_recorder
 from .base import AudioFormat, Sink, StreamInfo, VideoFormat
 from .frames import VideoRecorder
 from .fs import AppendFile, file_error, write_atomically
@@ -75,8 +75,36 @@ class _State(enum.Enum):
     REVOKED = "revoked"
 
 
+_OPEN = _State.OPEN
+
+
 def _set(value: object) -> object:
     return None if isinstance(value, UnsetType) else value
+
+
+class MixedPcmTap:
+    """What :meth:`FileSink.audio` does with one frame of the mixed L16 stream, with as few
+    objects touched as possible (each frame of each stream fetches them from memory again:
+    docs/performance.md). :meth:`accepts` says whether :meth:`write` may take the frame's PCM
+    now, exactly as :meth:`FileSink.audio` would: the sink still open, its recorder the same,
+    the payload a whole number of samples. :meth:`write` then counts the message and appends
+    the samples, raising :class:`SinkError` as the full path does."""
+
+    __slots__ = ("frame_size", "recorder", "sink", "wav")
+
+    def __init__(self, sink: FileSink, recorder: PcmRecorder) -> None:
+        self.sink = sink
+        self.recorder = recorder
+        self.wav = recorder.mixed
+        self.frame_size = recorder.frame_size
+
+    def accepts(self, data: bytes) -> bool:
+        sink = self.sink
+        return sink._state is _OPEN and sink._audio is self.recorder and not len(data) % self.frame_size
+
+    def write(self, data: bytes) -> None:
+        self.recorder.messages += 1
+        self.wav.write(data)
 
 
 class FileSink(Sink):
@@ -214,6 +242,14 @@ class FileSink(Sink):
             if audio is None:
                 audio = self._audio = audio_recorder(self.directory, self._audio_format)
             audio.write(content)
+
+    def mixed_pcm_tap(self) -> MixedPcmTap | None:
+        """The short path for this stream's audio frames, once its recorder writes the mixed
+        L16 stream to ``audio.wav`` (``None`` before, and for any other audio)."""
+        audio = self._audio
+        if type(audio) is not PcmRecorder or audio.format.per_participant:
+            return None
+        return MixedPcmTap(self, audio)
 
     def video(self, kind: MediaType, content: MediaContent) -> None:
         if self._accepting():
