@@ -40,6 +40,8 @@ runs another copy of the ``connector`` package (the unmodified one, for a before
 ``--systems`` may add ``connector-inline``: the same connector started through
 bench/connector_probe.py ``inline-reads`` (its selector reads the media sockets itself, an
 experiment); it is measured like the others and kept under ``experiments``, not judged.
+``connector-before`` adds the connector package found in ``--before-path`` (a checkout of an
+earlier commit), measured like the connector in the same run, kept under ``experiments``.
 ``thin`` adds bench/thin_consumer.py, the least Python that does the SDK consumer's job (one
 ``epoll`` set for every socket, frames cut in place, the connector's msgspec decoder, buffered
 files): a yardstick for how far below the SDK a consumer in Python can get, driven like the SDK
@@ -668,6 +670,11 @@ async def run(args: argparse.Namespace) -> int:
                     consumer.system = system
                 elif system == "sdk":
                     consumer = SdkConsumer(args.cpu, args.python, poll=args.sdk_poll)
+                elif system == "connector-before":  # another copy of the package, side by side
+                    if not args.before_path:
+                        raise BenchError("--systems connector-before needs --before-path")
+                    consumer = ConnectorConsumer(args.cpu, env, args.python, args.before_path)
+                    consumer.system = system
                 elif system == "thin":  # a yardstick: bench/thin_consumer.py
                     consumer = SdkConsumer(args.cpu, args.python, "thin_consumer.py", args.sdk_poll)
                     consumer.system = system
@@ -689,7 +696,9 @@ async def run(args: argparse.Namespace) -> int:
             conn = results.get("connector")
             if conn is not None:
                 points.append((conn, results.get("sdk")))
-            experiments += [results[s] for s in ("connector-inline", "thin") if s in results]
+            experiments += [
+                results[s] for s in ("connector-inline", "connector-before", "thin") if s in results
+            ]
     table, verdicts, ok = report(points)
     print()
     print(table)
@@ -721,7 +730,8 @@ def main() -> int:
     parser.add_argument(
         "--systems",
         default="connector,sdk",
-        help="connector, sdk, connector-inline (an experiment), thin (a yardstick), comma-separated",
+        help="connector, sdk, connector-inline (an experiment), connector-before (see --before-path), "
+        "thin (a yardstick), comma-separated",
     )
     parser.add_argument("--cpu", type=int, default=1, help="CPU the consumers run on")
     parser.add_argument("--sim-cpu", type=int, default=0, help="CPU the simulator runs on")
@@ -738,6 +748,10 @@ def main() -> int:
     parser.add_argument(
         "--connector-path",
         help="directory put first on the connector's PYTHONPATH (another connector package)",
+    )
+    parser.add_argument(
+        "--before-path",
+        help="directory holding the connector package measured as connector-before (before/after in one run)",
     )
     parser.add_argument(
         "--name", default="connector_vs_sdk", help="result file name (bench/results/NAME.json)"

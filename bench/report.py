@@ -50,7 +50,8 @@ def _source(data: dict[str, Any]) -> list[str]:
     return [
         "",
         f"Measured {data['measured_at']} with `{data['command']}` on {m['cpus']} x {m['cpu']}, "
-        f"Python {m['python']}, Linux {m['kernel']} ({packages}).",
+        f"Python {m['python']}, Linux {m['kernel']} ({packages})."
+        + (f" {data['note']}" if data.get("note") else ""),
         "",
     ]
 
@@ -120,6 +121,8 @@ def _versus(data: dict[str, Any]) -> list[str]:
             + (f", the thin consumer {thin_poll}" if thin else "")
             + ".",
         ]
+    if data.get("connector_before"):
+        out += ["", f"connector-before: {data['connector_before']}."]
     verdicts = data.get("verdicts", [])
     if verdicts:
         out.append("")
@@ -304,16 +307,27 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
     ),
     ("connector_vs_sdk", "Connector against Zoom's official SDK (after)", _versus),
     (
+        "connector_vs_sdk_poll10_short_path",
+        "Connector against the SDK, both polling every 10 ms (the SDK's latency bound)",
+        _versus,
+    ),
+    (
+        "connector_vs_sdk_no_short_path",
+        "Connector against the SDK before the audio short path, to 1000 streams",
+        _versus,
+    ),
+    (
         "connector_vs_sdk_poll10",
-        "Connector against the SDK at the SDK's latency bound: both poll every 10 ms",
+        "Before the audio short path: connector against the SDK, both polling every 10 ms",
         _versus,
     ),
     (
         "connector_vs_sdk_poll2",
-        "Connector against the SDK at the connector's latency bound: both poll every 2 ms",
+        "Before the audio short path: connector against the SDK, both polling every 2 ms",
         _versus,
     ),
     ("frame_path", "A frame's Python work, hot and with cold caches (bench/frame_path.py)", _frame_path),
+    ("frame_path_before", "A frame's Python work before the audio short path", _frame_path),
     ("connector_vs_sdk_before", "Connector against Zoom's official SDK (before the changes)", _versus),
     ("latency", "Latency (after)", _latency),
     ("latency_before", "Latency (before the changes)", _latency),
