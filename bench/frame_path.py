@@ -80,27 +80,10 @@ from connector.session import _KEYS, StreamSession, _Reader
 from connector.sinks.fanout import StreamSinks
 from connector.stream import Media, Open, Send
 from connector.websocket import RtmsWebSocket
+from simulator.clock import ManualClock
 from simulator.stream import _mixed_audio
 
 FLUSH_EVERY = 5  # frames of a stream between flushes: 0.1 s of 20 ms frames
-
-
-class _NoTimer:
-    def cancel(self) -> None:
-        pass
-
-
-class _ManualClock:
-    """Flushes are run by the benchmark itself, every FLUSH_EVERY frames of each stream."""
-
-    def now(self) -> float:
-        return time.monotonic()
-
-    def epoch_ms(self) -> int:
-        return int(time.time() * 1000)
-
-    def call_later(self, delay: float, callback: Callable[[], None]) -> _NoTimer:
-        return _NoTimer()
 
 
 def wire_frames(count: int) -> list[bytes]:
@@ -139,7 +122,7 @@ def connector_streams(out: Path, streams: int) -> Path_:
         output_dir=out,
         media_types=(MediaType.AUDIO,),
     )
-    drains = Drains(_ManualClock(), config.flush_interval)  # type: ignore[arg-type]
+    drains = Drains(ManualClock(), config.flush_interval)  # never advanced: the benchmark flushes
     feeds = []
     sessions = []
     for n in range(streams):

@@ -67,14 +67,19 @@ class Stream:
         self.audio += 1
 
     def on_transcript(self, data: bytes, size: int, timestamp: int, meta: Any) -> None:
-        line = {
-            "user_id": meta.userId,
-            "user_name": meta.userName,
-            "start_time": meta.startTs,
-            "end_time": meta.endTs,
-            "timestamp": timestamp,
-            "text": data.decode("utf-8", "replace"),
-        }
+        self.add_transcript(
+            {
+                "user_id": meta.userId,
+                "user_name": meta.userName,
+                "start_time": meta.startTs,
+                "end_time": meta.endTs,
+                "timestamp": timestamp,
+                "text": data.decode("utf-8", "replace"),
+            }
+        )
+
+    def add_transcript(self, line: dict[str, Any]) -> None:
+        """One transcript line, appended and flushed."""
         if self.transcript_file is None:
             self.transcript_file = open(self.directory / "transcript.jsonl", "ab")  # noqa: SIM115
         self.transcript_file.write(json.dumps(line).encode() + b"\n")

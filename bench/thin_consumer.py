@@ -35,13 +35,14 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from loadgen import Fleet, Socket, Stream
-from sdk_consumer import MARK
+from sdk_consumer import Stream as Files
+from sdk_consumer import answer
 
 from connector.loop import new_event_loop
 from connector.protocol import (
@@ -56,28 +57,12 @@ from connector.protocol.codec import DECODE_ERRORS, decode_or_raise
 ACK_DELAY = 0.2  # seconds from a join command to its CLIENT_READY_ACK
 
 
-def answer(**fields: Any) -> None:
-    sys.stdout.write(MARK + json.dumps(fields) + "\n")
-    sys.stdout.flush()
-
-
-class Output:
-    """One stream's files and counters."""
+class Output(Files):
+    """One stream's files and counters (bench/sdk_consumer.py's), and its sockets."""
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.directory = directory
-        self.audio_file: IO[bytes] = open(directory / "audio.raw", "wb")  # noqa: SIM115 - kept open
-        self.transcript_file: IO[bytes] | None = None
-        self.audio = 0
-        self.transcript = 0
+        super().__init__(directory)
         self.sockets: list[Socket] = []
-        self.left = False
-
-    def flush(self) -> None:
-        self.audio_file.flush()
-        if self.transcript_file is not None:
-            self.transcript_file.flush()
 
 
 class ThinFleet(Fleet):
@@ -88,7 +73,6 @@ class ThinFleet(Fleet):
         self.output = output
         self.by_socket: dict[Socket, Output] = {}
         self.outputs: list[Output] = []
-        self.errors_seen = 0
 
     def message(self, socket: Socket, buffer: bytearray, start: int, end: int) -> None:
         try:
@@ -102,21 +86,17 @@ class ThinFleet(Fleet):
             out.audio_file.write(message.content.data)  # type: ignore[attr-defined]
             out.audio += 1
         elif kind is MediaDataTranscript:
-            out = self.by_socket[socket]
             content = message.content  # type: ignore[attr-defined]
-            line = {
-                "user_id": content.user_id,
-                "user_name": content.user_name,
-                "start_time": content.start_time,
-                "end_time": content.end_time,
-                "timestamp": content.timestamp,
-                "text": content.data,
-            }
-            if out.transcript_file is None:
-                out.transcript_file = open(out.directory / "transcript.jsonl", "ab")  # noqa: SIM115
-            out.transcript_file.write(json.dumps(line).encode() + b"\n")
-            out.transcript_file.flush()
-            out.transcript += 1
+            self.by_socket[socket].add_transcript(
+                {
+                    "user_id": content.user_id,
+                    "user_name": content.user_name,
+                    "start_time": content.start_time,
+                    "end_time": content.end_time,
+                    "timestamp": content.timestamp,
+                    "text": content.data,
+                }
+            )
         elif isinstance(message, KeepAliveReq):
             socket.send(KeepAliveResp.answering(message))
             self.keep_alives += 1

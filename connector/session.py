@@ -620,11 +620,8 @@ class StreamSession:
                 self.sinks.audio(item.content)  # type: ignore[attr-defined]
             else:
                 self._deliver_one(kind, item)
-        except SinkError as exc:
-            self._sink_error(exc)
-            return
-        except Exception as exc:  # a bug in a sink: keep its traceback, end the stream cleanly
-            self._sink_bug(exc)
+        except Exception as exc:  # SinkError, or a bug in a sink (see _sink_raised)
+            self._sink_raised(exc)
             return
         self._unflushed = True
         if not self._flush_due:  # else a flush is scheduled already (see _sunk)
@@ -636,11 +633,8 @@ class StreamSession:
         self._metrics.frame_in(_AUDIO)
         try:
             tap.write(data)
-        except SinkError as exc:
-            self._sink_error(exc)
-            return
-        except Exception as exc:  # a bug in a sink: keep its traceback, end the stream cleanly
-            self._sink_bug(exc)
+        except Exception as exc:  # SinkError, or a bug in a sink (see _sink_raised)
+            self._sink_raised(exc)
             return
         self._unflushed = True
         if not self._flush_due:
@@ -676,11 +670,8 @@ class StreamSession:
             return
         try:
             self._deliver(batch)
-        except SinkError as exc:
-            self._sink_error(exc)
-            return
-        except Exception as exc:  # a bug in a sink: keep its traceback, end the stream cleanly
-            self._sink_bug(exc)
+        except Exception as exc:  # SinkError, or a bug in a sink (see _sink_raised)
+            self._sink_raised(exc)
             return
         self._sunk()
 
@@ -694,11 +685,8 @@ class StreamSession:
         sinks = self.sinks
         try:
             sinks.flush_files()
-        except SinkError as exc:
-            self._sink_error(exc)
-            return
-        except Exception as exc:
-            self._sink_bug(exc)
+        except Exception as exc:  # SinkError, or a bug in a sink (see _sink_raised)
+            self._sink_raised(exc)
             return
         if sinks.extra:
             self._flushing = asyncio.create_task(self._flush_extras())
@@ -707,10 +695,8 @@ class StreamSession:
     async def _flush_extras(self) -> None:
         try:
             await self.sinks.flush_extras()
-        except SinkError as exc:
-            self._sink_error(exc)
-        except Exception as exc:
-            self._sink_bug(exc)
+        except Exception as exc:  # SinkError, or a bug in a sink (see _sink_raised)
+            self._sink_raised(exc)
         finally:
             self._flushing = None
             if self.queue.depth:
@@ -718,7 +704,13 @@ class StreamSession:
             else:
                 self._queueing = self.queue.closed or self._sink_failed
 
-    def _sink_bug(self, exc: Exception) -> None:
+    def _sink_raised(self, exc: Exception) -> None:
+        """A sink raised ``exc`` (called in the ``except`` clause): a :class:`SinkError` means
+        the stream's record cannot be written (:meth:`_sink_error`); anything else is a bug in
+        a sink, logged with its traceback, and ends the stream the same clean way."""
+        if isinstance(exc, SinkError):
+            self._sink_error(exc)
+            return
         logger.exception("stream %s: a sink failed", self.stream_id)
         self._sink_error(SinkError(f"a sink failed: {exc!r}", path=str(self.sinks.directory)))
 
@@ -812,7 +804,7 @@ class _Reader:
         self.failed = False
         self.audio_conn: Connection | None = None
         self.tap: MixedPcmTap | None = None
-        self.tap_tries = 0 if not self.signaling else _TAP_TRIES  # looked for on audio frames
+        self.tap_tries = 0  # audio frames the short path was looked for on
 
     def __call__(self, frame: str | bytes) -> None:
         if self.failed:
@@ -829,21 +821,19 @@ class _Reader:
                         "stream %s: %s socket: undecodable frame: %s", session.stream_id, self.name, exc
                     )
                     return
-            if type(message) is MediaDataAudio:
-                tap = self.tap
-                if tap is not None and self.audio_conn.state is _STREAMING and not session._queueing:  # type: ignore[union-attr]
+            if type(message) is MediaDataAudio and (tap := self.tap) is not None:
+                conn = self.audio_conn
+                if conn.state is _STREAMING and not session._queueing:  # type: ignore[union-attr]
                     data = message.content.data
                     if tap.accepts(data):
                         session._audio_tapped(tap, data)
                         return
-                elif tap is None and self.tap_tries < _TAP_TRIES:
-                    session._apply(self.client.received(self.name, message))
-                    self._find_tap()
-                    return
             if self.signaling:
                 session._heard_signaling()
             if type(message) is not KeepAliveReq:  # every media frame takes this branch
                 session._apply(self.client.received(self.name, message))
+                if type(message) is MediaDataAudio and self.tap_tries < _TAP_TRIES:
+                    self._find_tap()
                 return
             # Real time, not the session clock: this measures the work done here.
             received_at = time.perf_counter()
@@ -865,6 +855,7 @@ class _Reader:
         tap = self.session.sinks.mixed_pcm_tap()
         if conn is not None and tap is not None:
             self.audio_conn, self.tap = conn, tap
+            self.tap_tries = _TAP_TRIES  # found: not looked for again
 
 
 _TAP_TRIES = 50
