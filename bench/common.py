@@ -66,6 +66,25 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14 and 15)
 
 
+def cpu_split(pid: int) -> tuple[float, float]:
+    """User and system CPU time of a whole process (every thread), in seconds."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[11]) / _TICK, int(fields[12]) / _TICK
+
+
+def wakeups(pid: int) -> int:
+    """Voluntary context switches of every thread of a process so far: each is the thread
+    going to sleep (a poll, a sleep, a lock) and so, on its return, one wake-up."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches:"):
+                    total += int(line.split()[1])
+    return total
+
+
 def _status_kb(pid: int, key: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(key + ":"):

@@ -88,25 +88,26 @@ def _capacity(data: dict[str, Any]) -> list[str]:
 
 
 def _versus(data: dict[str, Any]) -> list[str]:
-    rows = [
-        [
-            r.get("system", "?"),
-            _fmt(r.get("streams")),
-            _fmt(r.get("cpu_s_per_1000_frames"), 4),
-            _fmt(r.get("us_per_frame"), 1),
+    measured = data.get("results", []) + data.get("experiments", [])
+    rounds = any(r.get("round", 0) for r in measured)  # --repeat: one row per round
+    wakes = any("wakeups_per_frame" in r for r in measured)  # files written before it was measured
+    rows = []
+    for r in sorted(measured, key=lambda r: (r.get("streams", 0), r.get("system", ""), r.get("round", 0))):
+        row = [r.get("system", "?"), _fmt(r.get("streams"))]
+        row += [_fmt(r.get("round"))] if rounds else []
+        row += [_fmt(r.get("cpu_s_per_1000_frames"), 4), _fmt(r.get("us_per_frame"), 1)]
+        row += [_fmt(r.get("wakeups_per_frame")), _fmt(r.get("us_per_wakeup"), 1)] if wakes else []
+        row += [
             _fmt(r.get("cores"), 3),
             _fmt(r.get("peak_rss_mib"), 1),
             _fmt(r.get("kib_per_stream"), 1),
             _fmt(r.get("audio_missing")),
             _fmt(r.get("simulator_cores"), 3),
         ]
-        for r in sorted(
-            data.get("results", []) + data.get("experiments", []),
-            key=lambda r: (r.get("streams", 0), r.get("system", "")),
-        )
-    ]
-    header = ["consumer", "streams", "CPU s / 1000 frames", "µs/frame", "cores", "peak RSS MiB",
-              "KiB/stream", "audio frames missing", "simulator cores"]  # fmt: skip
+        rows.append(row)
+    header = ["consumer", "streams"] + (["round"] if rounds else []) + ["CPU s / 1000 frames", "µs/frame"]
+    header += ["wake-ups/frame", "µs/wake-up"] if wakes else []
+    header += ["cores", "peak RSS MiB", "KiB/stream", "audio frames missing", "simulator cores"]
     out = _table(header, rows)
     if "sdk_poll_s" in data:  # what each consumer may add to a frame's latency
         env = data.get("connector_env") or {}
@@ -132,7 +133,11 @@ def _versus(data: dict[str, Any]) -> list[str]:
                 [
                     _fmt(v.get("streams")),
                     str(v.get("target", "")),
-                    ", ".join(f"{k} {_fmt(v[k], 3)}" for k in v if k not in ("streams", "target", "pass")),
+                    ", ".join(
+                        f"{k} {_fmt(v[k], 3)}" if k != "round_ratios" else f"{k} {' / '.join(map(str, v[k]))}"
+                        for k in v
+                        if k not in ("streams", "target", "pass")
+                    ),
                     _fmt(v.get("pass")),
                 ]
                 for v in verdicts
@@ -197,6 +202,27 @@ def _floor(data: dict[str, Any]) -> list[str]:
     header = ["streams", "frames", "user µs/frame", "system µs/frame", "CPU µs/frame", "in send() µs",
               "cores"]  # fmt: skip
     return _table(header, rows) + _source(data)
+
+
+def _wake_floor(data: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            p["receiver"],
+            _fmt(p["streams"]),
+            _fmt(p["messages"]),
+            _fmt(p["user_us_per_message"], 1),
+            _fmt(p["system_us_per_message"], 1),
+            _fmt(p["cpu_us_per_message"], 1),
+            ", ".join(_fmt(x, 1) for x in p.get("runs_us_per_message", [])),
+            _fmt(p["wakeups_per_message"]),
+            _fmt(p["us_per_wakeup"], 1),
+        ]
+        for p in data.get("points", [])
+    ]
+    header = ["receiver", "sockets", "messages", "user µs/message", "system µs/message", "CPU µs/message",
+              "runs", "wake-ups/message", "µs/wake-up"]  # fmt: skip
+    skipped = [f"{k}: not measured ({v})." for k, v in (data.get("skipped") or {}).items()]
+    return _table(header, rows) + (["", *skipped] if skipped else []) + _source(data)
 
 
 def _breakdown(data: dict[str, Any]) -> list[str]:
@@ -301,11 +327,27 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
     ("sim_breakdown_xeon", "Second machine: the CPU per frame, and the frame path flattened", _breakdown),
     ("send_floor", "Send floor: a bare Python sender on plain sockets (bench/send_floor.py)", _floor),
     (
+        "wake_floor",
+        "Second machine: the wake floor, reading frames and nothing else (bench/wake_floor.py)",
+        _wake_floor,
+    ),
+    (
         "connector_inline_xeon",
         "Second machine: the connector, the connector reading media in its selector (experiment), the SDK",
         _versus,
     ),
     ("connector_vs_sdk", "Connector against Zoom's official SDK (after)", _versus),
+    (
+        "connector_vs_sdk_rounds",
+        "Second machine: connector, thin consumer and SDK as shipped, three alternated rounds",
+        _versus,
+    ),
+    (
+        "connector_vs_sdk_rounds_poll10",
+        "Second machine: the same, all three polling every 10 ms (the SDK's latency bound)",
+        _versus,
+    ),
+    ("connector_vs_sdk_1000", "Second machine: connector and SDK at 1000 streams", _versus),
     (
         "connector_vs_sdk_poll10_short_path",
         "Connector against the SDK, both polling every 10 ms (the SDK's latency bound)",
@@ -328,6 +370,7 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
     ),
     ("frame_path", "A frame's Python work, hot and with cold caches (bench/frame_path.py)", _frame_path),
     ("frame_path_before", "A frame's Python work before the audio short path", _frame_path),
+    ("frame_path_xeon", "Second machine: a frame's Python work, hot and with cold caches", _frame_path),
     ("connector_vs_sdk_before", "Connector against Zoom's official SDK (before the changes)", _versus),
     ("latency", "Latency (after)", _latency),
     ("latency_before", "Latency (before the changes)", _latency),

@@ -87,7 +87,7 @@ def _pyspy(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes] | Non
     )
 
 
-def summarize_profile(raw: Path, title: str, top: int = 25) -> str:
+def summarize_profile(raw: Path, title: str, top: int = 25, rate: int = 200) -> str:
     """The functions with the most samples, on their own (self) and with what they call."""
     own: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
@@ -101,7 +101,7 @@ def summarize_profile(raw: Path, title: str, top: int = 25) -> str:
         for frame in set(frames):
             inclusive[frame] += n
     note = "a function's own share includes the C calls it makes"
-    lines = [title, f"{total} samples (py-spy, 200 Hz); {note}", ""]
+    lines = [title, f"{total} samples (py-spy, {rate} Hz); {note}", ""]
     lines.append("own share:")
     lines += [f"  {n / total * 100:5.1f}%  {f}" for f, n in own.most_common(top)]
     lines.append("")
