@@ -162,7 +162,10 @@ def _latency(data: dict[str, Any]) -> list[str]:
         )
     header = ["streams", "webhook → first audio p50 / p99 ms (samples)", "frame → sink p50 / p99 / max ms",
               "frames", "simulator lateness p99 ms"]  # fmt: skip
-    return _table(header, rows) + _source(data)
+    env = data.get("connector_env") or {}
+    listed = ", ".join(f"`{k}={v}`" for k, v in env.items())
+    settings = ["", f"Connector settings: {listed}."] if env else []
+    return _table(header, rows) + settings + _source(data)
 
 
 def _clock(data: dict[str, Any]) -> list[str]:
@@ -374,6 +377,8 @@ SECTIONS: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
     ("connector_vs_sdk_before", "Connector against Zoom's official SDK (before the changes)", _versus),
     ("latency", "Latency (after)", _latency),
     ("latency_before", "Latency (before the changes)", _latency),
+    ("latency_xeon", "Second machine: latency as shipped", _latency),
+    ("latency_xeon_poll10", "Second machine: latency with the SDK's 10 ms poll interval", _latency),
     ("scenario_clock", "Scenario clock (after)", _clock),
     ("scenario_clock_before", "Scenario clock (before the changes)", _clock),
 ]

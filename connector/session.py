@@ -61,6 +61,7 @@ from .protocol import (
     ConnState,
     FrameError,
     KeepAliveReq,
+    MediaContent,
     MediaDataAudio,
     MediaType,
     RtmsEvent,
@@ -627,12 +628,13 @@ class StreamSession:
         if not self._flush_due:  # else a flush is scheduled already (see _sunk)
             self._sunk()
 
-    def _audio_tapped(self, tap: MixedPcmTap, data: bytes) -> None:
+    def _audio_tapped(self, tap: MixedPcmTap, content: MediaContent) -> None:
         """One audio frame by a reader's short path (see :class:`_Reader`): what
-        :meth:`_apply` and :meth:`_sink` do with it on the full path."""
+        :meth:`_apply` and :meth:`_sink` do with it on the full path (the frame reaches the
+        sinks here, as it does in :meth:`StreamSinks.audio` on the full path)."""
         self._metrics.frame_in(_AUDIO)
         try:
-            tap.write(data)
+            tap.write(content.data)
         except Exception as exc:  # SinkError, or a bug in a sink (see _sink_raised)
             self._sink_raised(exc)
             return
@@ -824,9 +826,9 @@ class _Reader:
             if type(message) is MediaDataAudio and (tap := self.tap) is not None:
                 conn = self.audio_conn
                 if conn.state is _STREAMING and not session._queueing:  # type: ignore[union-attr]
-                    data = message.content.data
-                    if tap.accepts(data):
-                        session._audio_tapped(tap, data)
+                    content = message.content
+                    if tap.accepts(content.data):
+                        session._audio_tapped(tap, content)
                         return
             if self.signaling:
                 session._heard_signaling()
