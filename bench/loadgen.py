@@ -322,6 +322,11 @@ class Fleet:
         except ValueError as exc:
             self.errors.append(f"{socket.role}: {exc}")
             return
+        self.control(socket, message)
+
+    def control(self, socket: Socket, message: Any) -> None:
+        """A decoded message that is not media: a keep-alive is answered at once, anything
+        else waits in the socket's queue for its stream's task."""
         if isinstance(message, KeepAliveReq):
             socket.send(KeepAliveResp.answering(message))
             self.keep_alives += 1

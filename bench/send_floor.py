@@ -53,24 +53,38 @@ def _reader(port: int, streams: int, seconds: float) -> None:
     os._exit(0)
 
 
-def measure(streams: int, seconds: float) -> dict[str, Any]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(4096)
-    port = listener.getsockname()[1]
-    child = os.fork()
-    if child == 0:
-        _reader(port, streams, seconds + 10)
-    pin(os.getpid(), SENDER_CPU)
+def listener() -> tuple[socket.socket, int]:
+    """A loopback listening socket and its port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4096)
+    return sock, sock.getsockname()[1]
+
+
+def accept_on_grid(
+    listening: socket.socket, streams: int, *, blocking: bool
+) -> tuple[list[socket.socket], dict[int, list[socket.socket]]]:
+    """Accept ``streams`` connections (``TCP_NODELAY``) and spread them evenly over the 20 ms
+    period: the sockets, and the sockets due at each millisecond of the period."""
     conns = []
     for _ in range(streams):
-        conn, _ = listener.accept()
-        conn.setblocking(False)
+        conn, _ = listening.accept()
+        conn.setblocking(blocking)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conns.append(conn)
     slots: dict[int, list[socket.socket]] = {}
     for i, conn in enumerate(conns):
         slots.setdefault(i * STEP_MS // streams, []).append(conn)
+    return conns, slots
+
+
+def measure(streams: int, seconds: float) -> dict[str, Any]:
+    listening, port = listener()
+    child = os.fork()
+    if child == 0:
+        _reader(port, streams, seconds + 10)
+    pin(os.getpid(), SENDER_CPU)
+    conns, slots = accept_on_grid(listening, streams, blocking=False)
     payload = b"x" * (FRAME_BYTES - 8)
     start = time.monotonic() + 0.2
     end = start + seconds
@@ -93,7 +107,7 @@ def measure(streams: int, seconds: float) -> dict[str, Any]:
     os.waitpid(child, 0)
     for conn in conns:
         conn.close()
-    listener.close()
+    listening.close()
     user, system = after.user - before.user, after.system - before.system
     return {
         "streams": streams,

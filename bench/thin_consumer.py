@@ -47,8 +47,6 @@ from sdk_consumer import answer
 from connector.loop import new_event_loop
 from connector.protocol import (
     ClientReadyAck,
-    KeepAliveReq,
-    KeepAliveResp,
     MediaDataAudio,
     MediaDataTranscript,
 )
@@ -97,11 +95,8 @@ class ThinFleet(Fleet):
                     "text": content.data,
                 }
             )
-        elif isinstance(message, KeepAliveReq):
-            socket.send(KeepAliveResp.answering(message))
-            self.keep_alives += 1
         else:
-            socket.messages.put_nowait(message)
+            self.control(socket, message)
 
     def lost(self, socket: Socket) -> None:
         super().lost(socket)

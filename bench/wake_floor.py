@@ -16,8 +16,9 @@ CPU 1 reads and discards them, with nothing else to do:
 * ``socat``: one ``socat`` process per socket (compiled C, a ``select`` per read), when socat
   is installed: what a wake-up costs without an interpreter.
 
-Printed per receiver: CPU per message (user and system, from ``/proc``), wake-ups per message
-(voluntary context switches of the receiver's processes) and CPU per wake-up.
+Printed per receiver: CPU per message (the scheduler's run time of the receiver's processes,
+to the microsecond, split into user and system by the kernel's tick-sampled shares), wake-ups
+per message (voluntary context switches of the receiver's processes) and CPU per wake-up.
 
     python bench/wake_floor.py [--streams 10] [--seconds 20]
 """
@@ -38,11 +39,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import cpu_split, pin, wakeups, write_result
+from common import cpu_runtime, cpu_split, pin, wakeups, write_result
+from send_floor import FRAME_BYTES, SENDER_CPU, STEP_MS, accept_on_grid, listener
 
-FRAME_BYTES = 900  # about an encoded 640-byte L16 frame in its JSON and WebSocket framing
-STEP_MS = 20
-SENDER_CPU, RECEIVER_CPU = 0, 1
+RECEIVER_CPU = 1
 RECEIVERS = ("epoll", "asyncio", "poll10", "socat")
 
 
@@ -137,29 +137,24 @@ def _start_receivers(kind: str, port: int, streams: int) -> list[subprocess.Pope
 
 
 def _totals(procs: list[subprocess.Popen[bytes]]) -> tuple[float, float, int]:
-    user = system = 0.0
+    """CPU seconds (to the microsecond), of them user seconds (the kernel's tick-sampled share
+    of it), and wake-ups, summed over ``procs``."""
+    cpu = user = 0.0
     wakes = 0
     for proc in procs:
+        runtime = cpu_runtime(proc.pid)
         u, s = cpu_split(proc.pid)
-        user, system, wakes = user + u, system + s, wakes + wakeups(proc.pid)
-    return user, system, wakes
+        cpu += runtime
+        user += runtime * u / (u + s) if u + s else 0.0
+        wakes += wakeups(proc.pid)
+    return cpu, user, wakes
 
 
 def measure(kind: str, streams: int, seconds: float, warmup: float = 2.0) -> dict[str, Any]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(4096)
-    port = listener.getsockname()[1]
+    listening, port = listener()
     procs = _start_receivers(kind, port, streams)
     pin(os.getpid(), SENDER_CPU)
-    conns = []
-    for _ in range(streams):
-        conn, _ = listener.accept()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conns.append(conn)
-    slots: dict[int, list[socket.socket]] = {}
-    for i, conn in enumerate(conns):
-        slots.setdefault(i * STEP_MS // streams, []).append(conn)
+    conns, slots = accept_on_grid(listening, streams, blocking=True)
     payload = b"x" * (FRAME_BYTES - 8)
     start = time.monotonic() + 0.2
     window_start, end = start + warmup, start + warmup + seconds
@@ -180,12 +175,12 @@ def measure(kind: str, streams: int, seconds: float, warmup: float = 2.0) -> dic
     after = _totals(procs)
     for conn in conns:
         conn.close()
-    listener.close()
+    listening.close()
     for proc in procs:
         proc.wait(timeout=30)
     assert before is not None
-    user, system, wakes = (a - b for a, b in zip(after, before, strict=True))
-    cpu = user + system
+    cpu, user, wakes = (a - b for a, b in zip(after, before, strict=True))
+    system = cpu - user
     return {
         "receiver": kind,
         "streams": streams,
